@@ -1,0 +1,184 @@
+/* loom.h - the public API of loom, a Keras-style deep-learning library in C.
+ *
+ * C11, usable from C++ (everything is extern "C"). Every exported name starts with
+ * loom_ / LOOM_. Nothing here aborts on bad input: constructors return NULL, calls return
+ * a negative loom_status, and the message (what, where, expected vs got) is readable from
+ * the object that failed (loom_arena_error, loom_ctx_error) and, for the calling thread,
+ * from loom_last_error().
+ *
+ * This release holds the floors under the model API: SIMD dispatch and threads, the
+ * arena, the tensor, the autograd tape and the first differentiable ops. The layer and
+ * model API (Input, Dense, Model, compile, fit, ...) is not there yet.
+ */
+#ifndef LOOM_H
+#define LOOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define LOOM_API
+#else
+#define LOOM_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LOOM_VERSION_MAJOR 0
+#define LOOM_VERSION_MINOR 1
+#define LOOM_VERSION_PATCH 0
+LOOM_API const char *loom_version(void);
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum loom_status {
+  LOOM_OK = 0,
+  LOOM_EINVAL = -1,      /* a bad argument: NULL, negative size, unknown name */
+  LOOM_ENOMEM = -2,      /* memory could not be had, or an arena limit was reached */
+  LOOM_ESHAPE = -3,      /* shapes that do not fit together */
+  LOOM_EDTYPE = -4,      /* f32 where i32 is needed, or the reverse */
+  LOOM_ESTATE = -5,      /* a call that is not valid now (backward twice, not training) */
+  LOOM_EUNSUPPORTED = -6 /* valid, but not available here (a SIMD target this CPU lacks) */
+} loom_status;
+
+/* Message of the most recent error raised on the calling thread ("" if none). */
+LOOM_API const char *loom_last_error(void);
+/* Short name of a status code ("LOOM_ESHAPE"). */
+LOOM_API const char *loom_status_name(int status);
+
+/* ---------------------------------------------------------------- SIMD and threads */
+
+/* The SIMD target the kernels dispatch to: "avx512", "avx2", "sse4", "ssse3", "neon",
+ * "sve", "sve2" or "scalar". Chosen at first use: the best one the CPU runs, or the one
+ * named by the environment variable LOOM_SIMD. */
+LOOM_API const char *loom_simd_target(void);
+/* Force a target by name (as above; NULL, "" or "auto" restores the best one). Returns
+ * LOOM_EUNSUPPORTED if this CPU or build lacks it. Not thread-safe: call it while no
+ * other thread runs loom code. */
+LOOM_API int loom_simd_force(const char *name);
+/* Space-separated names of the targets this CPU and build can run, best first.
+ * Returns the number of targets; writes at most cap bytes (always NUL-terminated). */
+LOOM_API int loom_simd_available(char *buf, size_t cap);
+
+/* Threads used by the kernels (OpenMP). Default: omp_get_max_threads(), which honours
+ * OMP_NUM_THREADS. Results never depend on this number: no reduction is split in a way
+ * that depends on the thread count. */
+LOOM_API int loom_set_num_threads(int n);
+LOOM_API int loom_get_num_threads(void);
+
+/* ---------------------------------------------------------------- arena */
+
+/* A bump allocator over big aligned blocks (64-byte alignment). Reset keeps the blocks,
+ * so a step that repeats the allocations of the previous one asks the system for
+ * nothing. */
+typedef struct loom_arena loom_arena;
+
+typedef struct loom_arena_opts {
+  size_t block_size; /* bytes per system allocation; 0 = 4 MiB */
+  size_t max_bytes;  /* limit on the bytes the arena may reserve; 0 = no limit */
+} loom_arena_opts;
+
+typedef struct loom_arena_stats {
+  size_t in_use;      /* bytes handed out since the last reset (alignment included) */
+  size_t peak;        /* largest in_use ever seen */
+  size_t reserved;    /* bytes held in blocks */
+  size_t blocks;      /* blocks held */
+  size_t sys_allocs;  /* system allocations made over the arena's life */
+} loom_arena_stats;
+
+LOOM_API loom_arena *loom_arena_new(const loom_arena_opts *opts); /* opts may be NULL */
+LOOM_API void *loom_arena_alloc(loom_arena *arena, size_t bytes); /* NULL on failure */
+LOOM_API void loom_arena_reset(loom_arena *arena);
+LOOM_API void loom_arena_free(loom_arena *arena);
+LOOM_API loom_arena_stats loom_arena_get_stats(const loom_arena *arena);
+LOOM_API const char *loom_arena_error(const loom_arena *arena);
+
+/* ---------------------------------------------------------------- tensor */
+
+#define LOOM_MAX_RANK 6
+
+typedef enum loom_dtype { LOOM_F32 = 1, LOOM_I32 = 2 } loom_dtype;
+
+/* Contiguous row-major data; batch is the first dim. The fields are for reading; change
+ * a tensor only through the functions below. grad is set by loom_backward. */
+typedef struct loom_tensor {
+  loom_dtype dtype;
+  int rank;
+  int64_t shape[LOOM_MAX_RANK];
+  int64_t size; /* number of elements (1 for rank 0) */
+  void *data;
+  float *grad;  /* NULL until a backward pass reaches this tensor */
+  bool requires_grad;
+} loom_tensor;
+
+/* A zero-filled tensor in the arena. NULL (and the arena's error) on bad input. */
+LOOM_API loom_tensor *loom_tensor_new(loom_arena *arena, loom_dtype dtype, int rank,
+                                      const int64_t *shape);
+/* The same, filled from data (size elements of the dtype). */
+LOOM_API loom_tensor *loom_tensor_from(loom_arena *arena, loom_dtype dtype, int rank,
+                                       const int64_t *shape, const void *data);
+/* Typed views of the data: NULL if t is NULL or of the other dtype. */
+LOOM_API float *loom_tensor_f32(const loom_tensor *t);
+LOOM_API int32_t *loom_tensor_i32(const loom_tensor *t);
+/* Mark a tensor (a weight, an input) as one whose gradient backward must compute. */
+LOOM_API int loom_tensor_set_requires_grad(loom_tensor *t, bool on);
+
+/* ---------------------------------------------------------------- context and tape */
+
+/* An execution context: the step arena that op outputs, the tape and activation
+ * gradients live in, the training flag, and the first error of the step. In training
+ * mode every op on a tensor that requires a gradient appends a record to the tape;
+ * inference records nothing. */
+typedef struct loom_ctx loom_ctx;
+
+LOOM_API loom_ctx *loom_ctx_new(loom_arena *scratch); /* NULL: the ctx makes its own */
+LOOM_API void loom_ctx_free(loom_ctx *cx);
+LOOM_API int loom_ctx_set_training(loom_ctx *cx, bool training);
+LOOM_API bool loom_ctx_training(const loom_ctx *cx);
+/* Start a new step: forget the tape and every gradient it reached, reset the step arena
+ * (tensors made by ops in this ctx become invalid) and clear the error. */
+LOOM_API int loom_ctx_reset(loom_ctx *cx);
+LOOM_API size_t loom_ctx_tape_length(const loom_ctx *cx);
+LOOM_API loom_arena *loom_ctx_arena(loom_ctx *cx);
+/* The first error of this step ("" if none) and its status. */
+LOOM_API const char *loom_ctx_error(const loom_ctx *cx);
+LOOM_API int loom_ctx_status(const loom_ctx *cx);
+
+/* Reverse pass from a scalar loss (size 1): fills grad of every tensor that requires a
+ * gradient and that the loss depends on; a tensor used several times gets the sum. */
+LOOM_API int loom_backward(loom_ctx *cx, loom_tensor *loss);
+/* The same from any tensor, with its gradient given (out->size floats). */
+LOOM_API int loom_backward_from(loom_ctx *cx, loom_tensor *out, const float *out_grad);
+
+/* ---------------------------------------------------------------- ops
+ * Outputs live in the ctx's step arena. A NULL input gives a NULL output, so an error
+ * propagates through a chain of calls; loom_ctx_error names the op that failed first.
+ * add/sub/mul take equal shapes, or one shape a suffix of the other (a bias [n] with
+ * [m, n]); the smaller operand is repeated over the leading dims. */
+LOOM_API loom_tensor *loom_add(loom_ctx *cx, loom_tensor *a, loom_tensor *b);
+LOOM_API loom_tensor *loom_sub(loom_ctx *cx, loom_tensor *a, loom_tensor *b);
+LOOM_API loom_tensor *loom_mul(loom_ctx *cx, loom_tensor *a, loom_tensor *b);
+/* [m, k] x [k, n] -> [m, n] */
+LOOM_API loom_tensor *loom_matmul(loom_ctx *cx, loom_tensor *a, loom_tensor *b);
+LOOM_API loom_tensor *loom_relu(loom_ctx *cx, loom_tensor *x);
+LOOM_API loom_tensor *loom_sigmoid(loom_ctx *cx, loom_tensor *x);
+LOOM_API loom_tensor *loom_tanh(loom_ctx *cx, loom_tensor *x);
+/* Along the last axis, numerically stable. */
+LOOM_API loom_tensor *loom_softmax(loom_ctx *cx, loom_tensor *x);
+/* Over all elements, to a rank-0 tensor. */
+LOOM_API loom_tensor *loom_sum(loom_ctx *cx, loom_tensor *x);
+LOOM_API loom_tensor *loom_mean(loom_ctx *cx, loom_tensor *x);
+
+#ifdef __cplusplus
+}
+#endif
+
+#if !defined(__cplusplus)
+/* Designated-initialiser helper for C: loom_arena_create(.max_bytes = 1 << 20). */
+#define loom_arena_create(...) loom_arena_new(&(loom_arena_opts){__VA_ARGS__})
+#endif
+
+#endif /* LOOM_H */

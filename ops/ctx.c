@@ -1,0 +1,105 @@
+/* ctx.c - the execution context: step arena, training flag, first error of a step. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/ops.h"
+
+void lm_tape_forget(loom_ctx *cx); /* tape.c */
+
+loom_ctx *loom_ctx_new(loom_arena *scratch) {
+  loom_ctx *cx = calloc(1, sizeof *cx);
+  if (!cx) {
+    lm_error(LOOM_ENOMEM, "loom_ctx_new", "out of memory");
+    return NULL;
+  }
+  cx->arena = scratch;
+  if (!scratch) {
+    cx->arena = loom_arena_new(NULL);
+    cx->own_arena = true;
+    if (!cx->arena) {
+      free(cx);
+      return NULL;
+    }
+  }
+  return cx;
+}
+
+void loom_ctx_free(loom_ctx *cx) {
+  if (!cx) return;
+  lm_tape_forget(cx);
+  if (cx->own_arena) loom_arena_free(cx->arena);
+  free(cx);
+}
+
+int loom_ctx_set_training(loom_ctx *cx, bool training) {
+  if (!cx) return lm_error(LOOM_EINVAL, "loom_ctx_set_training", "ctx is NULL");
+  cx->training = training;
+  return LOOM_OK;
+}
+
+bool loom_ctx_training(const loom_ctx *cx) { return cx && cx->training; }
+
+int loom_ctx_reset(loom_ctx *cx) {
+  if (!cx) return lm_error(LOOM_EINVAL, "loom_ctx_reset", "ctx is NULL");
+  lm_tape_forget(cx);
+  loom_arena_reset(cx->arena);
+  cx->status = LOOM_OK;
+  cx->err[0] = '\0';
+  return LOOM_OK;
+}
+
+size_t loom_ctx_tape_length(const loom_ctx *cx) { return cx ? cx->tape_len : 0; }
+loom_arena *loom_ctx_arena(loom_ctx *cx) { return cx ? cx->arena : NULL; }
+const char *loom_ctx_error(const loom_ctx *cx) { return cx ? cx->err : "ctx is NULL"; }
+int loom_ctx_status(const loom_ctx *cx) { return cx ? cx->status : LOOM_EINVAL; }
+
+int lm_fail(loom_ctx *cx, int status, const char *op, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lm_verror(status, op, fmt, ap);
+  va_end(ap);
+  if (cx && cx->status == LOOM_OK) {
+    cx->status = status;
+    lm_error_copy(cx->err, sizeof cx->err);
+  }
+  return status;
+}
+
+bool lm_inputs_ok(loom_ctx *cx, const char *op, int n, loom_tensor *const *in) {
+  if (!cx) {
+    lm_error(LOOM_EINVAL, op, "ctx is NULL");
+    return false;
+  }
+  for (int i = 0; i < n; ++i) {
+    if (!in[i]) {
+      /* After an earlier error this is its echo: keep the first message. */
+      if (cx->status == LOOM_OK) lm_fail(cx, LOOM_EINVAL, op, "input %d is NULL", i);
+      return false;
+    }
+    if (in[i]->dtype != LOOM_F32) {
+      lm_fail(cx, LOOM_EDTYPE, op, "input %d is i32; this op takes f32", i);
+      return false;
+    }
+  }
+  return true;
+}
+
+loom_tensor *lm_out(loom_ctx *cx, const char *op, int rank, const int64_t *shape) {
+  loom_tensor *t = lm_tensor_alloc(cx->arena, LOOM_F32, rank, shape, op);
+  if (!t) lm_fail(cx, LOOM_ENOMEM, op, "cannot allocate the output: %s", loom_arena_error(cx->arena));
+  return t;
+}
+
+float *lm_grad(loom_ctx *cx, loom_tensor *t) {
+  if (!t->requires_grad || t->dtype != LOOM_F32) return NULL;
+  if (!t->grad) {
+    t->grad = loom_arena_alloc(cx->arena, (size_t)t->size * sizeof(float));
+    if (!t->grad) {
+      lm_fail(cx, LOOM_ENOMEM, "loom_backward", "cannot allocate a gradient: %s",
+              loom_arena_error(cx->arena));
+      return NULL;
+    }
+    memset(t->grad, 0, (size_t)t->size * sizeof(float));
+  }
+  return t->grad;
+}

@@ -1,0 +1,77 @@
+/* ops.h - what ops share: the context, the tape record, helpers (internal).
+ *
+ * An op checks its inputs (lm_inputs_ok), allocates its output in the ctx's step arena
+ * (lm_out), computes it with simd kernels, and records itself (lm_record) so that
+ * loom_backward can call its backward function. A backward function reads r->out->grad
+ * and adds into lm_grad(cx, input) for each input that wants a gradient. */
+#ifndef LOOM_OPS_H
+#define LOOM_OPS_H
+
+#include <stdarg.h>
+
+#include "loom.h"
+#include "simd/error.h"
+
+typedef struct lm_rec lm_rec;
+typedef int (*lm_backward_fn)(loom_ctx *cx, const lm_rec *r);
+
+struct lm_rec {
+  const char *op;
+  lm_backward_fn backward;
+  loom_tensor **in;
+  int n_in;
+  loom_tensor *out;
+  const void *saved; /* op-specific, in the step arena or static */
+};
+
+#define LM_TAPE_CHUNK 64
+typedef struct lm_tape_chunk {
+  struct lm_tape_chunk *prev;
+  int n;
+  lm_rec rec[LM_TAPE_CHUNK];
+} lm_tape_chunk;
+
+struct loom_ctx {
+  loom_arena *arena;
+  bool own_arena;
+  bool training;
+  bool backward_done;
+  int status;
+  char err[LM_ERRMSG_CAP];
+  lm_tape_chunk *tape; /* newest chunk; chunks live in the arena */
+  size_t tape_len;
+};
+
+/* Record an error on the ctx (the first one of a step is kept) and as the thread's
+ * last error; returns status. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+int lm_fail(loom_ctx *cx, int status, const char *op, const char *fmt, ...);
+
+/* Keep the thread's last error on the arena as its own. */
+void lm_arena_note_error(loom_arena *arena);
+
+/* Checks shared by every op: ctx present, no NULL input (an earlier error propagates
+ * silently), f32 inputs. */
+bool lm_inputs_ok(loom_ctx *cx, const char *op, int n, loom_tensor *const *in);
+
+/* An uninitialised tensor in the arena; errors go to the thread and the arena. */
+loom_tensor *lm_tensor_alloc(loom_arena *arena, loom_dtype dtype, int rank,
+                             const int64_t *shape, const char *where);
+/* An uninitialised f32 op output in the ctx's step arena; errors go to the ctx. */
+loom_tensor *lm_out(loom_ctx *cx, const char *op, int rank, const int64_t *shape);
+
+/* Append a tape record when training and an input requires a gradient; sets
+ * out->requires_grad accordingly. Returns out, or NULL on failure. */
+loom_tensor *lm_record(loom_ctx *cx, const char *op, lm_backward_fn backward, loom_tensor *out,
+                       int n_in, loom_tensor *const *in, const void *saved);
+
+/* The gradient buffer of t (zero-filled on first use), or NULL if t takes none. */
+float *lm_grad(loom_ctx *cx, loom_tensor *t);
+
+/* "[2, 3]" */
+const char *lm_shape_str(const loom_tensor *t, char *buf, size_t cap);
+bool lm_same_shape(const loom_tensor *a, const loom_tensor *b);
+
+#endif

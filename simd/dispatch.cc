@@ -1,0 +1,133 @@
+// dispatch.cc - which Highway target the kernels run on, and forcing one by name.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simd/error.h"
+#include "simd/parallel.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "simd/dispatch.cc"
+#include "hwy/foreach_target.h"  // must come before highway.h
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace loom {
+namespace HWY_NAMESPACE {
+int64_t TargetImpl() { return HWY_TARGET; }
+}  // namespace HWY_NAMESPACE
+}  // namespace loom
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace loom {
+HWY_EXPORT(TargetImpl);
+
+namespace {
+
+struct NamedTarget {
+  const char* name;
+  int64_t mask;
+};
+
+// Best first on each architecture; a name covers the Highway variants of one ISA.
+const NamedTarget kTargets[] = {
+    {"avx512", HWY_AVX3 | HWY_AVX3_DL},
+    {"avx2", HWY_AVX2},
+    {"sse4", HWY_SSE4},
+    {"ssse3", HWY_SSSE3},
+    {"sve2", HWY_SVE2 | HWY_SVE2_128},
+    {"sve", HWY_SVE | HWY_SVE_256},
+    {"neon", HWY_NEON},
+    {"scalar", HWY_SCALAR | HWY_EMU128},
+};
+
+// What this CPU runs among the targets compiled in, before any forcing.
+int64_t Runnable() {
+  static const int64_t runnable = [] {
+    hwy::SetSupportedTargetsForTest(0);
+    return hwy::SupportedTargets() & HWY_TARGETS;
+  }();
+  return runnable;
+}
+
+void Choose(int64_t mask) {
+  hwy::SetSupportedTargetsForTest(mask);  // 0 = no mock: the CPU's own set
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+}
+
+int Force(const char* name) {
+  if (name == nullptr || name[0] == '\0' || strcmp(name, "auto") == 0) {
+    Choose(0);
+    return LOOM_OK;
+  }
+  for (const NamedTarget& t : kTargets) {
+    if (strcmp(name, t.name) != 0) continue;
+    const int64_t mask = t.mask & Runnable();
+    if (mask == 0) {
+      char avail[128];
+      loom_simd_available(avail, sizeof avail);
+      return lm_error(LOOM_EUNSUPPORTED, "loom_simd_force",
+                      "target '%s' is not supported by this CPU or build (available: %s)",
+                      name, avail);
+    }
+    Choose(mask);
+    return LOOM_OK;
+  }
+  return lm_error(LOOM_EINVAL, "loom_simd_force",
+                  "unknown target '%s' (known: avx512 avx2 sse4 ssse3 sve2 sve neon scalar)",
+                  name);
+}
+
+bool InitOnce() {
+  const char* env = getenv("LOOM_SIMD");
+  if (Force(env) != LOOM_OK) {
+    // The only way a misspelt environment variable gets noticed: say it once.
+    fprintf(stderr, "loom: LOOM_SIMD=%s ignored: %s\n", env, loom_last_error());
+    Choose(0);
+  }
+  return true;
+}
+
+}  // namespace
+}  // namespace loom
+
+using namespace loom;  // HWY_DYNAMIC_DISPATCH needs the unqualified name
+
+extern "C" {
+
+void lm_simd_init(void) {
+  static const bool done = InitOnce();  // thread-safe once
+  (void)done;
+}
+
+const char* loom_simd_target(void) {
+  lm_simd_init();
+  const int64_t t = HWY_DYNAMIC_DISPATCH(TargetImpl)();
+  for (const NamedTarget& n : kTargets)
+    if (n.mask & t) return n.name;
+  return "unknown";
+}
+
+int loom_simd_force(const char* name) {
+  lm_simd_init();
+  return Force(name);
+}
+
+int loom_simd_available(char* buf, size_t cap) {
+  size_t len = 0;
+  int count = 0;
+  if (buf && cap) buf[0] = '\0';
+  for (const NamedTarget& t : kTargets) {
+    if ((t.mask & Runnable()) == 0) continue;
+    if (buf && len < cap) {
+      const int w = snprintf(buf + len, cap - len, "%s%s", count ? " " : "", t.name);
+      if (w > 0) len += (size_t)w;
+    }
+    ++count;
+  }
+  return count;
+}
+
+}  // extern "C"
+#endif  // HWY_ONCE

@@ -1,0 +1,158 @@
+// elementwise.cc - elementwise kernels: arithmetic, activations and their gradients.
+#include "simd/parallel.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "simd/elementwise.cc"
+#include "hwy/foreach_target.h"  // must come before highway.h
+#include "hwy/highway.h"
+#include "hwy/contrib/math/math-inl.h"
+#include "simd/map-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace loom {
+namespace HWY_NAMESPACE {
+
+void AddImpl(const float* a, const float* b, float* y, size_t n) {
+  Map3(a, b, y, n, [](DF, auto va, auto vb, auto) HWY_ATTR { return hn::Add(va, vb); });
+}
+void SubImpl(const float* a, const float* b, float* y, size_t n) {
+  Map3(a, b, y, n, [](DF, auto va, auto vb, auto) HWY_ATTR { return hn::Sub(va, vb); });
+}
+void MulImpl(const float* a, const float* b, float* y, size_t n) {
+  Map3(a, b, y, n, [](DF, auto va, auto vb, auto) HWY_ATTR { return hn::Mul(va, vb); });
+}
+void MulAccImpl(const float* a, const float* b, float* y, size_t n) {
+  Map3(a, b, y, n, [](DF, auto va, auto vb, auto vy) HWY_ATTR { return hn::MulAdd(va, vb, vy); });
+}
+void AxpyImpl(float alpha, const float* x, float* y, size_t n) {
+  Map3(x, x, y, n, [alpha](DF d, auto vx, auto, auto vy) HWY_ATTR {
+    return hn::MulAdd(hn::Set(d, alpha), vx, vy);
+  });
+}
+void ScaleImpl(float alpha, const float* x, float* y, size_t n) {
+  Map1(x, y, n, [alpha](DF d, auto v) HWY_ATTR { return hn::Mul(hn::Set(d, alpha), v); });
+}
+void AddScalarImpl(float c, const float* x, float* y, size_t n) {
+  Map1(x, y, n, [c](DF d, auto v) HWY_ATTR { return hn::Add(v, hn::Set(d, c)); });
+}
+void FillImpl(float v, float* y, size_t n) {
+  const DF d;
+  const size_t N = hn::Lanes(d);
+  const auto vv = hn::Set(d, v);
+  size_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(vv, d, y + i);
+  for (; i < n; ++i) y[i] = v;
+}
+
+void ReluImpl(const float* x, float* y, size_t n) {
+  Map1(x, y, n, [](DF d, auto v) HWY_ATTR { return hn::Max(v, hn::Zero(d)); });
+}
+// Highway 1.0.3 has no Sigmoid: 1 / (1 + exp(-x)).
+void SigmoidImpl(const float* x, float* y, size_t n) {
+  Map1(x, y, n, [](DF d, auto v) HWY_ATTR {
+    const auto one = hn::Set(d, 1.0f);
+    return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(v))));
+  });
+}
+void TanhImpl(const float* x, float* y, size_t n) {
+  Map1(x, y, n, [](DF d, auto v) HWY_ATTR { return hn::Tanh(d, v); });
+}
+void ExpImpl(const float* x, float* y, size_t n) {
+  Map1(x, y, n, [](DF d, auto v) HWY_ATTR { return hn::Exp(d, v); });
+}
+void LogImpl(const float* x, float* y, size_t n) {
+  Map1(x, y, n, [](DF d, auto v) HWY_ATTR { return hn::Log(d, v); });
+}
+
+void ReluGradImpl(const float* x, const float* dy, float* dx, size_t n) {
+  Map3(x, dy, dx, n, [](DF d, auto vx, auto vdy, auto vdx) HWY_ATTR {
+    return hn::Add(vdx, hn::IfThenElseZero(hn::Gt(vx, hn::Zero(d)), vdy));
+  });
+}
+void SigmoidGradImpl(const float* y, const float* dy, float* dx, size_t n) {
+  Map3(y, dy, dx, n, [](DF d, auto vy, auto vdy, auto vdx) HWY_ATTR {
+    return hn::MulAdd(hn::Mul(vdy, vy), hn::Sub(hn::Set(d, 1.0f), vy), vdx);
+  });
+}
+void TanhGradImpl(const float* y, const float* dy, float* dx, size_t n) {
+  Map3(y, dy, dx, n, [](DF d, auto vy, auto vdy, auto vdx) HWY_ATTR {
+    return hn::MulAdd(vdy, hn::NegMulAdd(vy, vy, hn::Set(d, 1.0f)), vdx);
+  });
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace loom
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace loom {
+HWY_EXPORT(AddImpl);
+HWY_EXPORT(SubImpl);
+HWY_EXPORT(MulImpl);
+HWY_EXPORT(MulAccImpl);
+HWY_EXPORT(AxpyImpl);
+HWY_EXPORT(ScaleImpl);
+HWY_EXPORT(AddScalarImpl);
+HWY_EXPORT(FillImpl);
+HWY_EXPORT(ReluImpl);
+HWY_EXPORT(SigmoidImpl);
+HWY_EXPORT(TanhImpl);
+HWY_EXPORT(ExpImpl);
+HWY_EXPORT(LogImpl);
+HWY_EXPORT(ReluGradImpl);
+HWY_EXPORT(SigmoidGradImpl);
+HWY_EXPORT(TanhGradImpl);
+}  // namespace loom
+
+using namespace loom;  // HWY_DYNAMIC_DISPATCH needs the unqualified name
+
+// Relative cost per element, so cheap maps only thread on big arrays.
+#define LM_COST_ARITH 1
+#define LM_COST_MATH 8
+
+#define LM_DEF_MAP1(name, Impl, cost)                                           \
+  void name(const float* x, float* y, size_t n) {                               \
+    lm_simd_init();                                                             \
+    auto f = HWY_DYNAMIC_DISPATCH(Impl);                                        \
+    ParallelChunks(n, kChunk, cost, [&](size_t o, size_t m) { f(x + o, y + o, m); }); \
+  }
+#define LM_DEF_MAP3(name, Impl, cost)                                           \
+  void name(const float* a, const float* b, float* y, size_t n) {               \
+    lm_simd_init();                                                             \
+    auto f = HWY_DYNAMIC_DISPATCH(Impl);                                        \
+    ParallelChunks(n, kChunk, cost,                                             \
+                   [&](size_t o, size_t m) { f(a + o, b + o, y + o, m); });     \
+  }
+
+#define LM_DEF_SCALAR_MAP(name, Impl)                                           \
+  void name(float c, const float* x, float* y, size_t n) {                      \
+    lm_simd_init();                                                             \
+    auto f = HWY_DYNAMIC_DISPATCH(Impl);                                        \
+    ParallelChunks(n, kChunk, LM_COST_ARITH,                                    \
+                   [&](size_t o, size_t m) { f(c, x + o, y + o, m); });         \
+  }
+
+extern "C" {
+LM_DEF_MAP3(lm_k_add, AddImpl, LM_COST_ARITH)
+LM_DEF_MAP3(lm_k_sub, SubImpl, LM_COST_ARITH)
+LM_DEF_MAP3(lm_k_mul, MulImpl, LM_COST_ARITH)
+LM_DEF_MAP3(lm_k_mul_acc, MulAccImpl, LM_COST_ARITH)
+LM_DEF_MAP3(lm_k_relu_grad, ReluGradImpl, LM_COST_ARITH)
+LM_DEF_MAP3(lm_k_sigmoid_grad, SigmoidGradImpl, LM_COST_ARITH)
+LM_DEF_MAP3(lm_k_tanh_grad, TanhGradImpl, LM_COST_ARITH)
+LM_DEF_MAP1(lm_k_relu, ReluImpl, LM_COST_ARITH)
+LM_DEF_MAP1(lm_k_sigmoid, SigmoidImpl, LM_COST_MATH)
+LM_DEF_MAP1(lm_k_tanh, TanhImpl, LM_COST_MATH)
+LM_DEF_MAP1(lm_k_exp, ExpImpl, LM_COST_MATH)
+LM_DEF_MAP1(lm_k_log, LogImpl, LM_COST_MATH)
+
+LM_DEF_SCALAR_MAP(lm_k_axpy, AxpyImpl)
+LM_DEF_SCALAR_MAP(lm_k_scale, ScaleImpl)
+LM_DEF_SCALAR_MAP(lm_k_add_scalar, AddScalarImpl)
+void lm_k_fill(float v, float* y, size_t n) {
+  lm_simd_init();
+  auto f = HWY_DYNAMIC_DISPATCH(FillImpl);
+  ParallelChunks(n, kChunk, LM_COST_ARITH, [&](size_t o, size_t m) { f(v, y + o, m); });
+}
+}  // extern "C"
+#endif  // HWY_ONCE

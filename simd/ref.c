@@ -1,0 +1,94 @@
+/* ref.c - scalar references of the kernels: the obvious loop, nothing clever. */
+#include "simd/ref.h"
+
+#include <math.h>
+
+void lm_ref_add(const float *a, const float *b, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+void lm_ref_sub(const float *a, const float *b, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = a[i] - b[i];
+}
+void lm_ref_mul(const float *a, const float *b, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = a[i] * b[i];
+}
+void lm_ref_axpy(float alpha, const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+void lm_ref_mul_acc(const float *a, const float *b, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += a[i] * b[i];
+}
+void lm_ref_scale(float alpha, const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = alpha * x[i];
+}
+void lm_ref_add_scalar(float c, const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] + c;
+}
+void lm_ref_fill(float v, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = v;
+}
+void lm_ref_relu(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+void lm_ref_sigmoid(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+void lm_ref_tanh(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = tanhf(x[i]);
+}
+void lm_ref_exp(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = expf(x[i]);
+}
+void lm_ref_log(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = logf(x[i]);
+}
+void lm_ref_relu_grad(const float *x, const float *dy, float *dx, size_t n) {
+  for (size_t i = 0; i < n; ++i) dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
+}
+void lm_ref_sigmoid_grad(const float *y, const float *dy, float *dx, size_t n) {
+  for (size_t i = 0; i < n; ++i) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
+}
+void lm_ref_tanh_grad(const float *y, const float *dy, float *dx, size_t n) {
+  for (size_t i = 0; i < n; ++i) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
+}
+float lm_ref_sum(const float *x, size_t n) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; ++i) s += x[i];
+  return (float)s;
+}
+float lm_ref_max(const float *x, size_t n) {
+  float m = -INFINITY;
+  for (size_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+void lm_ref_softmax(const float *x, float *y, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float *xr = x + r * cols;
+    float *yr = y + r * cols;
+    const float m = lm_ref_max(xr, cols);
+    double s = 0.0;
+    for (size_t j = 0; j < cols; ++j) s += (yr[j] = expf(xr[j] - m));
+    for (size_t j = 0; j < cols; ++j) yr[j] = (float)(yr[j] / s);
+  }
+}
+void lm_ref_softmax_grad(const float *y, const float *dy, float *dx, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float *yr = y + r * cols, *gr = dy + r * cols;
+    double dot = 0.0;
+    for (size_t j = 0; j < cols; ++j) dot += (double)yr[j] * gr[j];
+    for (size_t j = 0; j < cols; ++j) dx[r * cols + j] += yr[j] * (gr[j] - (float)dot);
+  }
+}
+void lm_ref_matmul(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float *a,
+                   size_t lda, const float *b, size_t ldb, float *c, size_t ldc, bool accumulate) {
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      double s = 0.0;
+      for (size_t p = 0; p < k; ++p) {
+        const float av = trans_a ? a[p * lda + i] : a[i * lda + p];
+        const float bv = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+        s += (double)av * bv;
+      }
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + (float)s : (float)s;
+    }
+}

@@ -1,0 +1,43 @@
+/* ref.h - plain-C scalar references of the kernels in simd.h (internal).
+ * Straightforward loops, no SIMD, no threads; the tests hold the kernels to these.
+ * Same signatures and contracts as the lm_k_* twins. */
+#ifndef LOOM_SIMD_REF_H
+#define LOOM_SIMD_REF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void lm_ref_add(const float *a, const float *b, float *y, size_t n);
+void lm_ref_sub(const float *a, const float *b, float *y, size_t n);
+void lm_ref_mul(const float *a, const float *b, float *y, size_t n);
+void lm_ref_axpy(float alpha, const float *x, float *y, size_t n);
+void lm_ref_mul_acc(const float *a, const float *b, float *y, size_t n);
+void lm_ref_scale(float alpha, const float *x, float *y, size_t n);
+void lm_ref_add_scalar(float c, const float *x, float *y, size_t n);
+void lm_ref_fill(float v, float *y, size_t n);
+void lm_ref_relu(const float *x, float *y, size_t n);
+void lm_ref_sigmoid(const float *x, float *y, size_t n);
+void lm_ref_tanh(const float *x, float *y, size_t n);
+void lm_ref_exp(const float *x, float *y, size_t n);
+void lm_ref_log(const float *x, float *y, size_t n);
+void lm_ref_relu_grad(const float *x, const float *dy, float *dx, size_t n);
+void lm_ref_sigmoid_grad(const float *y, const float *dy, float *dx, size_t n);
+void lm_ref_tanh_grad(const float *y, const float *dy, float *dx, size_t n);
+float lm_ref_sum(const float *x, size_t n); /* accumulated in double */
+float lm_ref_max(const float *x, size_t n);
+void lm_ref_softmax(const float *x, float *y, size_t rows, size_t cols);
+void lm_ref_softmax_grad(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
+
+/* C (m x n) (+)= op(A) (m x k) . op(B) (k x n), row-major, lda/ldb/ldc in elements; op(A)
+ * is A, or the transpose of A stored k x m, when trans_a. Triple loop in double. */
+void lm_ref_matmul(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float *a,
+                   size_t lda, const float *b, size_t ldb, float *c, size_t ldc, bool accumulate);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,61 @@
+/* simd.h - the kernels, in C: raw pointers and lengths, never tensors (internal).
+ *
+ * Each lm_k_* function dispatches at run time to the best Highway target (or the one
+ * forced by LOOM_SIMD / loom_simd_force) and threads with OpenMP when the work is big
+ * enough. Each has a plain-C twin lm_ref_* in ref.h that the tests compare it against.
+ * Outputs may alias inputs exactly (y == x), never partially. Reductions are split in
+ * blocks whose size depends on n only, and the blocks are combined in order, so the
+ * result is bitwise the same for any thread count.
+ */
+#ifndef LOOM_SIMD_H
+#define LOOM_SIMD_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* y = a op b */
+void lm_k_add(const float *a, const float *b, float *y, size_t n);
+void lm_k_sub(const float *a, const float *b, float *y, size_t n);
+void lm_k_mul(const float *a, const float *b, float *y, size_t n);
+/* y += alpha * x */
+void lm_k_axpy(float alpha, const float *x, float *y, size_t n);
+/* y += a * b */
+void lm_k_mul_acc(const float *a, const float *b, float *y, size_t n);
+/* y = alpha * x */
+void lm_k_scale(float alpha, const float *x, float *y, size_t n);
+/* y = x + c */
+void lm_k_add_scalar(float c, const float *x, float *y, size_t n);
+/* y = v */
+void lm_k_fill(float v, float *y, size_t n);
+
+/* y = f(x) */
+void lm_k_relu(const float *x, float *y, size_t n);
+void lm_k_sigmoid(const float *x, float *y, size_t n);
+void lm_k_tanh(const float *x, float *y, size_t n);
+void lm_k_exp(const float *x, float *y, size_t n);
+void lm_k_log(const float *x, float *y, size_t n); /* x > 0 */
+
+/* dx += dy * f'(.) of the activations, from the input x (relu) or the output y */
+void lm_k_relu_grad(const float *x, const float *dy, float *dx, size_t n);
+void lm_k_sigmoid_grad(const float *y, const float *dy, float *dx, size_t n);
+void lm_k_tanh_grad(const float *y, const float *dy, float *dx, size_t n);
+
+/* Reductions over n elements: sum(0 elements) = 0, max(0 elements) = -inf. */
+float lm_k_sum(const float *x, size_t n);
+float lm_k_max(const float *x, size_t n);
+
+/* Softmax of each of `rows` rows of `cols` elements; and dx += y * (dy - <dy, y>). */
+void lm_k_softmax(const float *x, float *y, size_t rows, size_t cols);
+void lm_k_softmax_grad(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
+
+/* Threads the kernels may use for `work` elements: 1 below a size where threads pay
+ * off, or inside a parallel region; loom_get_num_threads() otherwise. */
+int lm_threads_for(size_t work);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
