@@ -51,7 +51,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
 
-.PHONY: all lib clean deps test install perf demo
+.PHONY: all lib clean deps test check install perf demo
 all: lib
 lib: $(BUILD)/libloom.a $(BUILD)/libloom.so
 
@@ -69,9 +69,67 @@ $(BUILD)/libloom.a: $(LIB_OBJ)
 
 # Only loom_* is exported: hidden visibility by default plus a version script that
 # keeps libstdc++ template instances out of the dynamic symbol table.
-$(BUILD)/libloom.so: $(LIB_OBJ) mk/exports.map
+$(BUILD)/libloom.so.0: $(LIB_OBJ) mk/exports.map
 	$(CXX) -shared -o $@ $(LIB_OBJ) $(LDFLAGS) -Wl,--version-script=mk/exports.map \
 	  -Wl,--no-undefined -Wl,-soname,libloom.so.0 $(LIBS)
+$(BUILD)/libloom.so: $(BUILD)/libloom.so.0
+	ln -sf libloom.so.0 $@
+
+# ---------------------------------------------------------------- tests
+ifeq ($(ARCH),aarch64)
+  # Criterion for arm64 lives unpacked in the sysroot (see mk/deps.sh).
+  CRIT_CFLAGS := -isystem $(SYSROOT)/usr/include
+  CRIT_LIBS := $(ARM_LIB)/libcriterion.so.3 -Wl,-rpath-link,$(ARM_LIB) -Wl,-rpath,$(abspath $(ARM_LIB))
+else
+  CRIT_CFLAGS :=
+  CRIT_LIBS := -lcriterion
+endif
+TEST_CFLAGS := -std=c11 -O1 -g $(WARN) -fopenmp $(SANFLAGS) -Itests $(CRIT_CFLAGS)
+TEST_COMMON := $(wildcard tests/common/*.c tests/common/*.h)
+TEST_BINS := $(BUILD)/tests/test_simd $(BUILD)/tests/test_ops
+LINK_BINS := $(BUILD)/tests/link_static $(BUILD)/tests/link_shared
+RUN_ENV := $(if $(filter 1,$(SAN)),ASAN_OPTIONS=allocator_may_return_null=1)
+
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: $$(wildcard tests/$$*/*.c) $(TEST_COMMON) $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) $(filter %.c,$^) $(BUILD)/libloom.a $(CRIT_LIBS) \
+	  $(LDFLAGS) $(LIBS) -o $@
+
+$(BUILD)/tests/link_static: tests/link/link_test.cpp $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) -std=c++17 -O2 $(WARN) $(SANFLAGS) $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+$(BUILD)/tests/link_shared: tests/link/link_test.cpp $(BUILD)/libloom.so
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) -std=c++17 -O2 $(WARN) $(SANFLAGS) $< -L$(BUILD) -lloom \
+	  -Wl,-rpath,'$$ORIGIN/..' -o $@
+$(BUILD)/tests/targets: tests/tools/targets.c $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+
+deps:
+	@mk/deps.sh $(ARCH) $(SYSROOT)
+
+# `make test` = dependencies, then the checks (a sub-make, so deps come first even with -j).
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: lib $(TEST_BINS) $(LINK_BINS) $(BUILD)/tests/targets
+	@echo "== exported symbols"
+	@mk/check-exports.sh $(NM) $(BUILD)/libloom.so.0
+ifeq ($(ARCH),aarch64)
+	@echo "== Criterion suites under qemu-user: NEON-only CPU, then SVE-capable CPU"
+	@QEMU_CPU=cortex-a72 $(RUN_ENV) mk/run-tests.sh $(BUILD) neon
+	@QEMU_CPU=max $(RUN_ENV) mk/run-tests.sh $(BUILD) sve2 sve
+	@echo "== C++ link tests (qemu)"
+	@QEMU_CPU=max $(RUN_ENV) $(BUILD)/tests/link_static && QEMU_CPU=cortex-a72 $(RUN_ENV) $(BUILD)/tests/link_shared
+else
+	@echo "== Criterion suites on every SIMD target this CPU runs: $$($(BUILD)/tests/targets)"
+	@$(RUN_ENV) mk/run-tests.sh $(BUILD) $$($(BUILD)/tests/targets)
+	@echo "== C++ link tests"
+	@$(RUN_ENV) $(BUILD)/tests/link_static && $(RUN_ENV) $(BUILD)/tests/link_shared
+endif
+	@echo "== all tests passed ($(ARCH)$(if $(filter 1,$(SAN)), ASan+UBSan))"
 
 clean:
 	rm -rf build build-san build-aarch64 build-aarch64-san

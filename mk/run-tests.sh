@@ -1,0 +1,21 @@
+#!/bin/sh
+# run-tests.sh BUILD TARGET... - runs every test binary in BUILD/tests once per SIMD
+# target (through LOOM_SIMD), prints Criterion's summary line of each run, and fails if
+# any run fails (its log is shown). QEMU_CPU, when set, is passed on to qemu-user.
+build=$1
+shift
+status=0
+for target in "$@"; do
+  for bin in "$build"/tests/test_*; do
+    log=$(LOOM_SIMD=$target timeout -s KILL 900 "$bin" --color=never 2>&1)
+    rc=$?
+    summary=$(printf '%s\n' "$log" | grep 'Synthesis' | sed 's/^\[====\] //')
+    printf '%-7s %-10s %s%s\n' "$target" "${bin##*/}" "${summary:-no summary (rc $rc)}" \
+      "${QEMU_CPU:+  [qemu -cpu $QEMU_CPU]}"
+    if [ "$rc" -ne 0 ]; then
+      printf '%s\n' "$log" | tail -n 60
+      status=1
+    fi
+  done
+done
+exit $status

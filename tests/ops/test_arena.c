@@ -1,0 +1,84 @@
+/* test_arena.c - alignment, block chaining, reset reuse, stats, limits. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "loom.h"
+
+Test(arena, allocations_are_aligned_and_disjoint) {
+  loom_arena *a = loom_arena_create(.block_size = 1024);
+  cr_assert(a);
+  unsigned char *prev = NULL;
+  for (size_t n = 0; n < 3000; n += 97) {
+    unsigned char *p = loom_arena_alloc(a, n);
+    cr_assert(p, "%s", loom_arena_error(a));
+    cr_assert_eq((uintptr_t)p % 64, 0, "alignment of a %zu-byte request", n);
+    memset(p, 0xAB, n); /* ASan checks we own it */
+    cr_assert(p != prev);
+    prev = p;
+  }
+  loom_arena_free(a);
+}
+
+Test(arena, stats_and_reset_reuse) {
+  loom_arena *a = loom_arena_create(.block_size = 4096);
+  for (int i = 0; i < 10; ++i) cr_assert(loom_arena_alloc(a, 1000));
+  loom_arena_stats s = loom_arena_get_stats(a);
+  cr_assert_eq(s.in_use, 10 * 1024);
+  cr_assert_eq(s.peak, 10 * 1024);
+  cr_assert_eq(s.blocks, 3, "3 blocks of 4096 hold 10 x 1024 (got %zu)", s.blocks);
+  cr_assert_eq(s.sys_allocs, 3);
+  cr_assert_eq(s.reserved, 3 * 4096);
+  loom_arena_reset(a);
+  s = loom_arena_get_stats(a);
+  cr_assert_eq(s.in_use, 0);
+  cr_assert_eq(s.peak, 10 * 1024);
+  /* the same step again asks the system for nothing */
+  for (int step = 0; step < 3; ++step) {
+    for (int i = 0; i < 10; ++i) cr_assert(loom_arena_alloc(a, 1000));
+    loom_arena_reset(a);
+  }
+  cr_assert_eq(loom_arena_get_stats(a).sys_allocs, 3);
+  loom_arena_free(a);
+}
+
+Test(arena, big_requests_get_their_own_block) {
+  loom_arena *a = loom_arena_create(.block_size = 4096);
+  float *p = loom_arena_alloc(a, 3u << 20); /* 3 MiB: huge-page path */
+  cr_assert(p);
+  memset(p, 0, 3u << 20);
+  cr_assert(loom_arena_alloc(a, 64));
+  const loom_arena_stats s = loom_arena_get_stats(a);
+  cr_assert_geq(s.reserved, 3u << 20);
+  loom_arena_free(a);
+}
+
+Test(arena, limit_gives_a_clear_error_and_the_arena_stays_usable) {
+  loom_arena *a = loom_arena_create(.block_size = 1024, .max_bytes = 4096);
+  cr_assert(loom_arena_alloc(a, 2048));
+  cr_assert_null(loom_arena_alloc(a, 8192));
+  cr_assert(strstr(loom_arena_error(a), "limit of 4096") != NULL, "%s", loom_arena_error(a));
+  cr_assert(strstr(loom_last_error(), "loom_arena_alloc") != NULL);
+  cr_assert(loom_arena_alloc(a, 1024), "a request within the limit still works");
+  loom_arena_free(a);
+}
+
+Test(arena, absurd_requests_fail_cleanly) {
+  loom_arena *a = loom_arena_new(NULL);
+  cr_assert_null(loom_arena_alloc(a, SIZE_MAX));
+  cr_assert(strstr(loom_arena_error(a), "too large") != NULL, "%s", loom_arena_error(a));
+  cr_assert_null(loom_arena_alloc(a, SIZE_MAX / 2 - 10), "the system cannot give this");
+  cr_assert(strstr(loom_arena_error(a), "could not get") != NULL, "%s", loom_arena_error(a));
+  loom_arena_free(a);
+}
+
+Test(arena, null_arguments) {
+  cr_assert_null(loom_arena_alloc(NULL, 16));
+  cr_assert(strstr(loom_last_error(), "arena is NULL") != NULL);
+  loom_arena_reset(NULL);
+  loom_arena_free(NULL);
+  cr_assert_eq(loom_arena_get_stats(NULL).reserved, 0);
+  cr_assert_str_eq(loom_arena_error(NULL), "arena is NULL");
+  cr_assert_null(loom_arena_create(.block_size = SIZE_MAX));
+  cr_assert(strstr(loom_last_error(), "block_size") != NULL);
+}

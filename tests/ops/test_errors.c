@@ -1,0 +1,123 @@
+/* test_errors.c - bad arguments to the ctx, the ops and backward: clear errors that
+ * propagate, never a crash. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "common/util.h"
+
+static loom_arena *params;
+static loom_ctx *cx;
+static loom_tensor *m23, *m34, *v5, *ids;
+static void setup(void) {
+  params = loom_arena_new(NULL);
+  cx = loom_ctx_new(NULL);
+  const int64_t s23[2] = {2, 3}, s34[2] = {3, 4}, s5[1] = {5};
+  m23 = tu_tensor(params, 2, s23, -1, 1, 1);
+  m34 = tu_tensor(params, 2, s34, -1, 1, 2);
+  v5 = tu_tensor(params, 1, s5, -1, 1, 3);
+  ids = loom_tensor_new(params, LOOM_I32, 1, s5);
+}
+static void teardown(void) {
+  loom_ctx_free(cx);
+  loom_arena_free(params);
+}
+TestSuite(errors, .init = setup, .fini = teardown);
+
+#define EXPECT_MSG(text) \
+  cr_assert(strstr(loom_ctx_error(cx), text) != NULL, "ctx error: '%s'", loom_ctx_error(cx))
+
+Test(errors, null_ctx) {
+  cr_assert_null(loom_add(NULL, m23, m23));
+  cr_assert(strstr(loom_last_error(), "loom_add: ctx is NULL"), "%s", loom_last_error());
+  cr_assert_null(loom_relu(NULL, m23));
+  cr_assert_eq(loom_ctx_set_training(NULL, true), LOOM_EINVAL);
+  cr_assert(!loom_ctx_training(NULL));
+  cr_assert_eq(loom_ctx_reset(NULL), LOOM_EINVAL);
+  cr_assert_eq(loom_ctx_tape_length(NULL), 0);
+  cr_assert_null(loom_ctx_arena(NULL));
+  cr_assert_str_eq(loom_ctx_error(NULL), "ctx is NULL");
+  cr_assert_eq(loom_ctx_status(NULL), LOOM_EINVAL);
+  cr_assert_eq(loom_backward(NULL, m23), LOOM_EINVAL);
+  cr_assert_eq(loom_backward_from(NULL, m23, NULL), LOOM_EINVAL);
+  loom_ctx_free(NULL);
+}
+
+Test(errors, null_input_names_the_op) {
+  cr_assert_null(loom_matmul(cx, NULL, m34));
+  cr_assert_eq(loom_ctx_status(cx), LOOM_EINVAL);
+  EXPECT_MSG("loom_matmul: input 0 is NULL");
+}
+
+Test(errors, first_error_propagates_through_a_chain) {
+  loom_tensor *bad = loom_add(cx, m23, m34); /* shape mismatch */
+  cr_assert_null(bad);
+  EXPECT_MSG("loom_add: shapes [2, 3] and [3, 4] do not fit");
+  loom_tensor *y = loom_softmax(cx, loom_tanh(cx, loom_relu(cx, bad)));
+  cr_assert_null(y);
+  cr_assert_eq(loom_ctx_status(cx), LOOM_ESHAPE);
+  EXPECT_MSG("loom_add: shapes"); /* still the root cause */
+  cr_assert_eq(loom_backward(cx, y), LOOM_ESHAPE);
+  cr_assert(strstr(loom_last_error(), "failed earlier"), "%s", loom_last_error());
+  loom_ctx_reset(cx);
+  cr_assert_eq(loom_ctx_status(cx), LOOM_OK);
+  cr_assert_str_eq(loom_ctx_error(cx), "");
+  cr_assert(loom_relu(cx, m23), "a reset ctx works again");
+}
+
+Test(errors, dtype) {
+  cr_assert_null(loom_sigmoid(cx, ids));
+  cr_assert_eq(loom_ctx_status(cx), LOOM_EDTYPE);
+  EXPECT_MSG("loom_sigmoid: input 0 is i32");
+}
+
+Test(errors, shapes) {
+  cr_assert_null(loom_matmul(cx, m34, m23));
+  EXPECT_MSG("loom_matmul: shapes [3, 4] and [2, 3] do not multiply");
+  loom_ctx_reset(cx);
+  cr_assert_null(loom_matmul(cx, v5, m34));
+  EXPECT_MSG("[5]");
+  loom_ctx_reset(cx);
+  cr_assert_null(loom_mul(cx, v5, m34));
+  EXPECT_MSG("loom_mul");
+  loom_ctx_reset(cx);
+  const float one = 1.0f;
+  loom_tensor *s = loom_tensor_from(params, LOOM_F32, 0, NULL, &one);
+  cr_assert_null(loom_softmax(cx, s));
+  EXPECT_MSG("loom_softmax: the input is a scalar");
+}
+
+Test(errors, backward_misuse) {
+  loom_ctx_set_training(cx, true);
+  loom_tensor_set_requires_grad(m23, true);
+  loom_tensor *y = loom_relu(cx, m23);
+  cr_assert_eq(loom_backward(cx, y), LOOM_ESHAPE);
+  EXPECT_MSG("one element");
+  loom_ctx_reset(cx);
+  cr_assert_eq(loom_backward(cx, NULL), LOOM_EINVAL);
+  loom_ctx_reset(cx);
+  cr_assert_eq(loom_backward_from(cx, loom_relu(cx, m23), NULL), LOOM_EINVAL);
+  EXPECT_MSG("output gradient is NULL");
+  loom_ctx_reset(cx);
+  loom_tensor *k = loom_sum(cx, m34); /* m34 does not require a gradient */
+  cr_assert_eq(loom_backward(cx, k), LOOM_ESTATE);
+  EXPECT_MSG("depends on no tensor");
+  loom_ctx_reset(cx);
+  loom_tensor *loss = loom_sum(cx, m23);
+  cr_assert_eq(loom_backward(cx, loss), LOOM_OK);
+  cr_assert_eq(loom_backward(cx, loss), LOOM_ESTATE);
+  EXPECT_MSG("already ran");
+}
+
+Test(errors, arena_exhaustion_inside_an_op) {
+  loom_arena *small = loom_arena_create(.block_size = 4096, .max_bytes = 8192);
+  loom_ctx *c2 = loom_ctx_new(small);
+  const int64_t big[2] = {100, 100};
+  loom_tensor *x = tu_tensor(params, 2, big, -1, 1, 5);
+  cr_assert_null(loom_relu(c2, x));
+  cr_assert_eq(loom_ctx_status(c2), LOOM_ENOMEM);
+  cr_assert(strstr(loom_ctx_error(c2), "loom_relu: cannot allocate the output"), "%s",
+            loom_ctx_error(c2));
+  cr_assert(strstr(loom_ctx_error(c2), "limit of 8192"), "%s", loom_ctx_error(c2));
+  loom_ctx_free(c2);
+  loom_arena_free(small); /* the ctx does not own an arena it was given */
+}

@@ -1,0 +1,83 @@
+/* test_grad.c - finite-difference gradient checks of every op. */
+#include <criterion/criterion.h>
+
+#include "common/gradcheck.h"
+#include "common/util.h"
+
+static loom_arena *arena;
+static void setup(void) { arena = loom_arena_new(NULL); }
+static void teardown(void) { loom_arena_free(arena); }
+TestSuite(grad, .init = setup, .fini = teardown);
+
+static loom_tensor *T(int rank, const int64_t *shape, uint64_t seed) {
+  return tu_tensor(arena, rank, shape, -1.5f, 1.5f, seed);
+}
+
+typedef loom_tensor *(*bin_op)(loom_ctx *, loom_tensor *, loom_tensor *);
+typedef loom_tensor *(*un_op)(loom_ctx *, loom_tensor *);
+
+static loom_tensor *apply_bin(loom_ctx *cx, loom_tensor **in, void *op) {
+  return ((bin_op)op)(cx, in[0], in[1]);
+}
+static loom_tensor *apply_un(loom_ctx *cx, loom_tensor **in, void *op) {
+  return ((un_op)op)(cx, in[0]);
+}
+
+static void check_binary(const char *name, bin_op op) {
+  const int64_t s34[2] = {3, 4}, s4[1] = {4}, s5[1] = {5}, s235[3] = {2, 3, 5}, s35[2] = {3, 5};
+  struct { int ra; const int64_t *sa; int rb; const int64_t *sb; } cases[] = {
+      {2, s34, 2, s34},   /* same shape */
+      {2, s34, 1, s4},    /* bias-like broadcast of b */
+      {1, s4, 2, s34},    /* broadcast of a */
+      {0, NULL, 1, s5},   /* scalar against a vector */
+      {3, s235, 2, s35},  /* rank 3 against a suffix of rank 2 */
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+    loom_tensor *in[2] = {T(cases[c].ra, cases[c].sa, 10 + c), T(cases[c].rb, cases[c].sb, 20 + c)};
+    gc_check(name, apply_bin, in, 2, (void *)op);
+  }
+}
+
+Test(grad, add) { check_binary("add", loom_add); }
+Test(grad, sub) { check_binary("sub", loom_sub); }
+Test(grad, mul) { check_binary("mul", loom_mul); }
+
+Test(grad, matmul) {
+  const int64_t dims[][3] = {{3, 5, 4}, {1, 7, 1}, {2, 1, 6}, {17, 9, 3}};
+  for (size_t c = 0; c < 4; ++c) {
+    const int64_t sa[2] = {dims[c][0], dims[c][1]}, sb[2] = {dims[c][1], dims[c][2]};
+    loom_tensor *in[2] = {T(2, sa, 30 + c), T(2, sb, 40 + c)};
+    gc_check("matmul", apply_bin, in, 2, (void *)loom_matmul);
+  }
+}
+
+static void check_unary(const char *name, un_op op, bool away_from_zero) {
+  const int64_t s1[1] = {1}, s37[2] = {3, 7}, s2345[4] = {2, 3, 4, 5};
+  const int64_t *shapes[3] = {s1, s37, s2345};
+  const int ranks[3] = {1, 2, 4};
+  for (int c = 0; c < 3; ++c) {
+    loom_tensor *x = T(ranks[c], shapes[c], 50 + c);
+    if (away_from_zero) tu_fill_away(loom_tensor_f32(x), (size_t)x->size, -2, 2, 0.05f, 60 + c);
+    gc_check(name, apply_un, &x, 1, (void *)op);
+  }
+}
+
+Test(grad, relu) { check_unary("relu", loom_relu, true); }
+Test(grad, sigmoid) { check_unary("sigmoid", loom_sigmoid, false); }
+Test(grad, tanh) { check_unary("tanh", loom_tanh, false); }
+Test(grad, softmax) { check_unary("softmax", loom_softmax, false); }
+Test(grad, sum) { check_unary("sum", loom_sum, false); }
+Test(grad, mean) { check_unary("mean", loom_mean, false); }
+
+/* A small network: softmax(tanh(x W1 + b1) W2 + b2), gradients for all five inputs. */
+static loom_tensor *mlp(loom_ctx *cx, loom_tensor **in, void *user) {
+  (void)user;
+  loom_tensor *h = loom_tanh(cx, loom_add(cx, loom_matmul(cx, in[0], in[1]), in[2]));
+  return loom_softmax(cx, loom_add(cx, loom_matmul(cx, h, in[3]), in[4]));
+}
+
+Test(grad, composite_mlp) {
+  const int64_t sx[2] = {4, 6}, sw1[2] = {6, 5}, sb1[1] = {5}, sw2[2] = {5, 3}, sb2[1] = {3};
+  loom_tensor *in[5] = {T(2, sx, 1), T(2, sw1, 2), T(1, sb1, 3), T(2, sw2, 4), T(1, sb2, 5)};
+  gc_check("mlp", mlp, in, 5, NULL);
+}

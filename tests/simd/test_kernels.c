@@ -1,0 +1,230 @@
+/* test_kernels.c - every kernel against its scalar reference, on awkward lengths and
+ * unaligned pointers, on whichever SIMD target LOOM_SIMD selects for this run. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "simd/ref.h"
+#include "simd/simd.h"
+
+static const size_t lengths[] = {0, 1, 3, 7, 15, 16, 17, 33, 63, 64, 65, 1000, 70001};
+#define N_LENGTHS (sizeof lengths / sizeof lengths[0])
+#define ATOL 1e-6
+#define RTOL 2e-6
+
+/* Buffers with room for a one-float offset, so kernels also see unaligned pointers. */
+typedef struct {
+  float *a, *b, *y, *want;
+} bufs;
+
+static bufs bufs_new(size_t n, size_t off, float lo, float hi) {
+  bufs B;
+  float **all[] = {&B.a, &B.b, &B.y, &B.want};
+  for (int i = 0; i < 4; ++i) *all[i] = (float *)malloc((n + 1) * sizeof(float)) + off;
+  tu_fill(B.a, n, lo, hi, 1);
+  tu_fill(B.b, n, lo, hi, 2);
+  tu_fill(B.y, n, -1.0f, 1.0f, 3);
+  memcpy(B.want, B.y, n * sizeof(float));
+  return B;
+}
+
+static void bufs_free(bufs B, size_t off) {
+  free(B.a - off);
+  free(B.b - off);
+  free(B.y - off);
+  free(B.want - off);
+}
+
+static void expect_close(const char *what, const float *got, const float *want, size_t n,
+                         size_t off) {
+  for (size_t i = 0; i < n; ++i)
+    cr_assert(tu_close(got[i], want[i], ATOL, RTOL), "%s n=%zu off=%zu [%zu]: got %.9g want %.9g",
+              what, n, off, i, got[i], want[i]);
+}
+
+typedef void (*map1_fn)(const float *, float *, size_t);
+typedef void (*map3_fn)(const float *, const float *, float *, size_t);
+
+static void check_map1(const char *what, map1_fn k, map1_fn ref, float lo, float hi) {
+  for (size_t off = 0; off < 2; ++off)
+    for (size_t li = 0; li < N_LENGTHS; ++li) {
+      const size_t n = lengths[li];
+      bufs B = bufs_new(n, off, lo, hi);
+      k(B.a, B.y, n);
+      ref(B.a, B.want, n);
+      expect_close(what, B.y, B.want, n, off);
+      k(B.a, B.a, n); /* in place */
+      expect_close(what, B.a, B.want, n, off);
+      bufs_free(B, off);
+    }
+}
+
+/* Binary maps (y = f(a, b)) and accumulations (y += ...) alike: y starts random. */
+static void check_map3(const char *what, map3_fn k, map3_fn ref, float lo, float hi) {
+  for (size_t off = 0; off < 2; ++off)
+    for (size_t li = 0; li < N_LENGTHS; ++li) {
+      const size_t n = lengths[li];
+      bufs B = bufs_new(n, off, lo, hi);
+      k(B.a, B.b, B.y, n);
+      ref(B.a, B.b, B.want, n);
+      expect_close(what, B.y, B.want, n, off);
+      bufs_free(B, off);
+    }
+}
+
+Test(kernels, add) { check_map3("add", lm_k_add, lm_ref_add, -10, 10); }
+Test(kernels, sub) { check_map3("sub", lm_k_sub, lm_ref_sub, -10, 10); }
+Test(kernels, mul) { check_map3("mul", lm_k_mul, lm_ref_mul, -10, 10); }
+Test(kernels, mul_acc) { check_map3("mul_acc", lm_k_mul_acc, lm_ref_mul_acc, -2, 2); }
+Test(kernels, relu_grad) { check_map3("relu_grad", lm_k_relu_grad, lm_ref_relu_grad, -2, 2); }
+Test(kernels, sigmoid_grad) {
+  check_map3("sigmoid_grad", lm_k_sigmoid_grad, lm_ref_sigmoid_grad, 0, 1);
+}
+Test(kernels, tanh_grad) { check_map3("tanh_grad", lm_k_tanh_grad, lm_ref_tanh_grad, -1, 1); }
+Test(kernels, relu) { check_map1("relu", lm_k_relu, lm_ref_relu, -5, 5); }
+Test(kernels, sigmoid) { check_map1("sigmoid", lm_k_sigmoid, lm_ref_sigmoid, -20, 20); }
+Test(kernels, tanh) { check_map1("tanh", lm_k_tanh, lm_ref_tanh, -10, 10); }
+Test(kernels, exp) { check_map1("exp", lm_k_exp, lm_ref_exp, -40, 40); }
+Test(kernels, log) { check_map1("log", lm_k_log, lm_ref_log, 1e-3f, 1e3f); }
+
+/* Kernels with a scalar argument: y = f(c, x[, y]). */
+typedef void (*scalar_fn)(float, const float *, float *, size_t);
+static void check_scalar(const char *what, scalar_fn k, scalar_fn ref, float c) {
+  for (size_t off = 0; off < 2; ++off)
+    for (size_t li = 0; li < N_LENGTHS; ++li) {
+      const size_t n = lengths[li];
+      bufs B = bufs_new(n, off, -3, 3);
+      k(c, B.a, B.y, n);
+      ref(c, B.a, B.want, n);
+      expect_close(what, B.y, B.want, n, off);
+      bufs_free(B, off);
+    }
+}
+Test(kernels, axpy) { check_scalar("axpy", lm_k_axpy, lm_ref_axpy, -0.75f); }
+Test(kernels, scale) { check_scalar("scale", lm_k_scale, lm_ref_scale, 1.5f); }
+Test(kernels, add_scalar) { check_scalar("add_scalar", lm_k_add_scalar, lm_ref_add_scalar, 0.25f); }
+
+Test(kernels, fill) {
+  for (size_t off = 0; off < 2; ++off)
+    for (size_t li = 0; li < N_LENGTHS; ++li) {
+      const size_t n = lengths[li];
+      bufs B = bufs_new(n + 1, off, 0, 1);
+      const float guard = B.y[n];
+      lm_k_fill(2.5f, B.y, n);
+      lm_ref_fill(2.5f, B.want, n);
+      expect_close("fill", B.y, B.want, n, off);
+      cr_assert_eq(B.y[n], guard, "fill wrote past the end (n=%zu)", n);
+      bufs_free(B, off);
+    }
+}
+
+Test(kernels, tails_do_not_write_past_the_end) {
+  for (size_t n = 0; n < 70; ++n) {
+    float *x = malloc((n + 8) * sizeof(float)), *y = malloc((n + 8) * sizeof(float));
+    tu_fill(x, n + 8, -1, 1, 9);
+    for (size_t i = 0; i < n + 8; ++i) y[i] = 123.0f;
+    lm_k_exp(x, y, n);
+    lm_k_add(x, x, y, n);
+    lm_k_mul_acc(x, x, y, n);
+    for (size_t i = n; i < n + 8; ++i) cr_assert_eq(y[i], 123.0f, "n=%zu wrote y[%zu]", n, i);
+    free(x);
+    free(y);
+  }
+}
+
+Test(kernels, sum_and_max) {
+  for (size_t off = 0; off < 2; ++off)
+    for (size_t li = 0; li < N_LENGTHS; ++li) {
+      const size_t n = lengths[li];
+      bufs B = bufs_new(n, off, -1, 1);
+      double abs_sum = 0.0;
+      for (size_t i = 0; i < n; ++i) abs_sum += fabs(B.a[i]);
+      const float s = lm_k_sum(B.a, n), rs = lm_ref_sum(B.a, n);
+      cr_assert(fabs(s - rs) <= 1e-6 + 1e-6 * abs_sum, "sum n=%zu: %.9g vs %.9g", n, s, rs);
+      cr_assert_eq(lm_k_max(B.a, n), lm_ref_max(B.a, n), "max n=%zu", n);
+      bufs_free(B, off);
+    }
+  cr_assert_eq(lm_k_sum(NULL, 0), 0.0f);
+  cr_assert(isinf(lm_k_max(NULL, 0)) && lm_k_max(NULL, 0) < 0);
+}
+
+Test(kernels, max_finds_the_last_and_first_element) {
+  float x[1000];
+  for (size_t n = 1; n <= 1000; n = n * 3 + 1) {
+    tu_fill(x, n, -1, 0, 4);
+    x[n - 1] = 5.0f;
+    cr_assert_eq(lm_k_max(x, n), 5.0f, "n=%zu", n);
+    x[n - 1] = -2.0f;
+    x[0] = 7.0f;
+    cr_assert_eq(lm_k_max(x, n), 7.0f, "n=%zu", n);
+  }
+}
+
+static const size_t shapes[][2] = {{1, 1}, {1, 7}, {3, 15}, {4, 16}, {2, 17}, {33, 10},
+                                   {7, 1000}, {1000, 3}, {5, 70001}};
+
+Test(kernels, softmax) {
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
+    const size_t rows = shapes[s][0], cols = shapes[s][1], n = rows * cols;
+    for (size_t off = 0; off < 2; ++off) {
+      bufs B = bufs_new(n, off, -30, 30);
+      lm_k_softmax(B.a, B.y, rows, cols);
+      lm_ref_softmax(B.a, B.want, rows, cols);
+      expect_close("softmax", B.y, B.want, n, off);
+      for (size_t r = 0; r < rows; ++r)
+        cr_assert(fabs(lm_ref_sum(B.y + r * cols, cols) - 1.0) < 1e-4, "row %zu sums to 1", r);
+      bufs_free(B, off);
+    }
+  }
+}
+
+Test(kernels, softmax_is_stable_for_large_inputs) {
+  float x[5] = {1000.0f, 1001.0f, 999.0f, -1000.0f, 1001.0f}, y[5], want[5];
+  lm_k_softmax(x, y, 1, 5);
+  lm_ref_softmax(x, want, 1, 5);
+  for (int i = 0; i < 5; ++i) cr_assert(isfinite(y[i]) && tu_close(y[i], want[i], ATOL, RTOL));
+}
+
+Test(kernels, softmax_grad) {
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
+    const size_t rows = shapes[s][0], cols = shapes[s][1], n = rows * cols;
+    bufs B = bufs_new(n, 1, -1, 1);
+    float *sm = malloc(n * sizeof(float) + 1);
+    lm_ref_softmax(B.a, sm, rows, cols);
+    lm_k_softmax_grad(sm, B.b, B.y, rows, cols);
+    lm_ref_softmax_grad(sm, B.b, B.want, rows, cols);
+    expect_close("softmax_grad", B.y, B.want, n, 1);
+    free(sm);
+    bufs_free(B, 1);
+  }
+}
+
+Test(kernels, special_values) {
+  float x[6] = {-100.0f, 100.0f, 0.0f, -0.0f, 88.0f, -88.0f}, y[6], want[6];
+  lm_k_sigmoid(x, y, 6);
+  lm_ref_sigmoid(x, want, 6);
+  for (int i = 0; i < 6; ++i)
+    cr_assert(tu_close(y[i], want[i], ATOL, RTOL), "sigmoid(%g) = %g, want %g", x[i], y[i], want[i]);
+  lm_k_tanh(x, y, 6);
+  lm_ref_tanh(x, want, 6);
+  for (int i = 0; i < 6; ++i)
+    cr_assert(tu_close(y[i], want[i], ATOL, RTOL), "tanh(%g) = %g, want %g", x[i], y[i], want[i]);
+  lm_k_relu(x, y, 6);
+  cr_assert(y[0] == 0.0f && y[1] == 100.0f && y[2] == 0.0f);
+}
+
+Test(kernels, matmul_reference) {
+  /* The reference itself, on a case small enough to write out. */
+  const float a[6] = {1, 2, 3, 4, 5, 6};       /* 2x3 */
+  const float b[6] = {7, 8, 9, 10, 11, 12};    /* 3x2 */
+  const float want[4] = {58, 64, 139, 154};
+  float c[4] = {0};
+  lm_ref_matmul(false, false, 2, 2, 3, a, 3, b, 2, c, 2, false);
+  for (int i = 0; i < 4; ++i) cr_assert_eq(c[i], want[i]);
+  const float at[6] = {1, 4, 2, 5, 3, 6}; /* a stored transposed, 3x2 */
+  const float bt[6] = {7, 9, 11, 8, 10, 12}; /* b stored transposed, 2x3 */
+  lm_ref_matmul(true, true, 2, 2, 3, at, 2, bt, 3, c, 2, true);
+  for (int i = 0; i < 4; ++i) cr_assert_eq(c[i], 2 * want[i]);
+}
