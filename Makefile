@@ -79,7 +79,7 @@ $(BUILD)/libloom.so: $(BUILD)/libloom.so.0
 ifeq ($(ARCH),aarch64)
   # Criterion for arm64 lives unpacked in the sysroot (see mk/deps.sh).
   CRIT_CFLAGS := -isystem $(SYSROOT)/usr/include
-  CRIT_LIBS := $(ARM_LIB)/libcriterion.so.3 -Wl,-rpath-link,$(ARM_LIB) -Wl,-rpath,$(abspath $(ARM_LIB))
+  CRIT_LIBS := $(ARM_LIB)/libcriterion.so.3 -Wl,-rpath-link,$(ARM_LIB) -Wl,--disable-new-dtags,-rpath,$(abspath $(ARM_LIB))
 else
   CRIT_CFLAGS :=
   CRIT_LIBS := -lcriterion

@@ -13,8 +13,12 @@ Test(dispatch, forced_target_is_the_one_running) {
 Test(dispatch, available_targets_can_each_be_forced) {
   char buf[128];
   const int n = loom_simd_available(buf, sizeof buf);
-  cr_assert(n >= 2, "at least one SIMD target and scalar: %s", buf);
-  cr_assert(strstr(buf, "scalar") != NULL);
+  cr_assert(n >= 1, "at least one target: %s", buf);
+#if defined(__x86_64__)
+  cr_assert(strstr(buf, "scalar") != NULL, "x86 builds carry Highway's scalar target: %s", buf);
+#else
+  cr_assert(strstr(buf, "neon") != NULL, "NEON is the aarch64 baseline: %s", buf);
+#endif
   char *save = NULL;
   for (char *name = strtok_r(buf, " ", &save); name; name = strtok_r(NULL, " ", &save)) {
     cr_assert_eq(loom_simd_force(name), LOOM_OK, "%s: %s", name, loom_last_error());
@@ -30,7 +34,7 @@ Test(dispatch, available_targets_can_each_be_forced) {
 Test(dispatch, available_truncates_safely) {
   char tiny[4];
   const int n = loom_simd_available(tiny, sizeof tiny);
-  cr_assert(n >= 2);
+  cr_assert(n >= 1);
   cr_assert(strlen(tiny) < sizeof tiny);
   cr_assert_eq(loom_simd_available(NULL, 0), n);
 }
