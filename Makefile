@@ -51,7 +51,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
 
-.PHONY: all lib clean deps test check install perf demo
+.PHONY: all lib clean deps test check install install-check perf demo demo-run
 all: lib
 lib: $(BUILD)/libloom.a $(BUILD)/libloom.so
 
@@ -86,12 +86,13 @@ else
 endif
 TEST_CFLAGS := -std=c11 -O1 -g $(WARN) -fopenmp $(SANFLAGS) -Itests $(CRIT_CFLAGS)
 TEST_COMMON := $(wildcard tests/common/*.c tests/common/*.h)
-TEST_BINS := $(BUILD)/tests/test_simd $(BUILD)/tests/test_ops
+TEST_BINS := $(BUILD)/tests/test_simd $(BUILD)/tests/test_ops $(BUILD)/tests/test_perf
+TEST_EXTRA_perf := perf/bench.c
 LINK_BINS := $(BUILD)/tests/link_static $(BUILD)/tests/link_shared
 RUN_ENV := $(if $(filter 1,$(SAN)),ASAN_OPTIONS=allocator_may_return_null=1)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/test_%: $$(wildcard tests/$$*/*.c) $(TEST_COMMON) $(BUILD)/libloom.a
+$(BUILD)/tests/test_%: $$(wildcard tests/$$*/*.c) $$(TEST_EXTRA_$$*) $(TEST_COMMON) $(BUILD)/libloom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) $(filter %.c,$^) $(BUILD)/libloom.a $(CRIT_LIBS) \
 	  $(LDFLAGS) $(LIBS) -o $@
@@ -107,14 +108,28 @@ $(BUILD)/tests/targets: tests/tools/targets.c $(BUILD)/libloom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
+# Examples build as a user's program would: loom.h and the library, nothing internal.
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+$(BUILD)/examples/%: examples/%.c include/loom.h $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 $(WARN) $(SANFLAGS) -Iinclude $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+
 deps:
 	@mk/deps.sh $(ARCH) $(SYSROOT)
+
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+demo-run: $(EXAMPLES)
+	@echo "== The Keras-style model API (Input, Dense, Model, compile, fit) is not built yet;"
+	@echo "== the notebook demos arrive with it. Meanwhile: an MLP trained on XOR with the"
+	@echo "== tensor + autograd API it will stand on (examples/xor_mlp.c)."
+	$(BUILD)/examples/xor_mlp
 
 # `make test` = dependencies, then the checks (a sub-make, so deps come first even with -j).
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: lib $(TEST_BINS) $(LINK_BINS) $(BUILD)/tests/targets
+check: lib $(TEST_BINS) $(LINK_BINS) $(BUILD)/tests/targets $(EXAMPLES)
 	@echo "== exported symbols"
 	@mk/check-exports.sh $(NM) $(BUILD)/libloom.so.0
 ifeq ($(ARCH),aarch64)
@@ -123,13 +138,45 @@ ifeq ($(ARCH),aarch64)
 	@QEMU_CPU=max $(RUN_ENV) mk/run-tests.sh $(BUILD) sve2 sve
 	@echo "== C++ link tests (qemu)"
 	@QEMU_CPU=max $(RUN_ENV) $(BUILD)/tests/link_static && QEMU_CPU=cortex-a72 $(RUN_ENV) $(BUILD)/tests/link_shared
+	@echo "== examples (qemu)"
+	@for e in $(EXAMPLES); do QEMU_CPU=max $(RUN_ENV) $$e >/dev/null && echo "ok   $$e" || { echo "FAIL $$e"; exit 1; }; done
 else
 	@echo "== Criterion suites on every SIMD target this CPU runs: $$($(BUILD)/tests/targets)"
 	@$(RUN_ENV) mk/run-tests.sh $(BUILD) $$($(BUILD)/tests/targets)
 	@echo "== C++ link tests"
 	@$(RUN_ENV) $(BUILD)/tests/link_static && $(RUN_ENV) $(BUILD)/tests/link_shared
+	@echo "== examples"
+	@for e in $(EXAMPLES); do $(RUN_ENV) $$e >/dev/null && echo "ok   $$e" || { echo "FAIL $$e"; exit 1; }; done
+ifneq ($(SAN),1)
+	@echo "== install"
+	@$(MAKE) --no-print-directory install-check
+endif
 endif
 	@echo "== all tests passed ($(ARCH)$(if $(filter 1,$(SAN)), ASan+UBSan))"
 
-clean:
-	rm -rf build build-san build-aarch64 build-aarch64-san
+# ---------------------------------------------------------------- install
+VERSION := $(shell sed -n 's/^\#define LOOM_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' include/loom.h | paste -sd.)
+LIBDIR := $(PREFIX)/lib
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 include/loom.h $(DESTDIR)$(PREFIX)/include/loom.h
+	install -m 644 $(BUILD)/libloom.a $(DESTDIR)$(LIBDIR)/libloom.a
+	install -m 755 $(BUILD)/libloom.so.0 $(DESTDIR)$(LIBDIR)/libloom.so.0
+	ln -sf libloom.so.0 $(DESTDIR)$(LIBDIR)/libloom.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	  mk/loom.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/loom.pc
+
+# Installs into a staging prefix and builds the C++ link test from pkg-config alone.
+install-check: lib
+	@mk/install-check.sh $(abspath $(BUILD))/stage "$(CXX)"
+
+# ---------------------------------------------------------------- perf
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+PERF_CFLAGS := -std=c11 -O2 -g $(WARN) -fopenmp -DLOOM_GIT_REV='"$(GIT_REV)"'
+$(BUILD)/perf/kernels: perf/kernels.c perf/bench.c perf/bench.h $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/kernels.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+
+# Absolute figures and ratios; PERF_ARGS="--all-targets --reps 11" etc.
+perf: $(BUILD)/perf/kernels
+	$(BUILD)/perf/kernels --json $(BUILD)/perf/kernels.json $(PERF_ARGS)

@@ -1,0 +1,53 @@
+/* bench.h - the benchmark runner: warm-up, repetitions, median/min/max, JSON.
+ *
+ * A benchmark is a function called with its argument; the runner calibrates how many
+ * calls make one repetition (at least min_rep_s long), runs warm-up repetitions, then
+ * `reps` timed ones, and reports the time per call. Later suites (GEMM, layers, models)
+ * register their cases the same way and write into the same JSON schema. */
+#ifndef LOOM_PERF_BENCH_H
+#define LOOM_PERF_BENCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef void (*bench_fn)(void *arg);
+
+typedef struct bench_opts {
+  int warmup;       /* warm-up repetitions; 0 = 2 */
+  int reps;         /* timed repetitions; 0 = 7 */
+  double min_rep_s; /* shortest repetition; 0 = 0.02 s */
+} bench_opts;
+
+typedef struct bench_result {
+  char name[96];
+  double median_s, min_s, max_s; /* per call */
+  int reps;
+  long calls_per_rep;
+  double work;      /* units of work per call (bytes, flops, samples) */
+  const char *unit; /* what `work` counts per second: "GB/s", "GFLOP/s", ... */
+  char baseline[96]; /* name of the result this one is compared with; "" = none */
+} bench_result;
+
+/* Times fn(arg). work and unit describe one call, for the throughput column. */
+bench_result bench_run(const char *name, bench_fn fn, void *arg, double work, const char *unit,
+                       const bench_opts *opts);
+
+/* Throughput of a result in its unit (work / median). */
+double bench_rate(const bench_result *r);
+
+/* A run's results: printed as a table as they come, written as JSON at the end. */
+typedef struct bench_report {
+  const char *suite;
+  bench_result *results;
+  size_t n, cap;
+} bench_report;
+
+void bench_add(bench_report *rep, bench_result r);
+/* Table header / one row (ratio against the named baseline if there is one). */
+void bench_print_header(FILE *f);
+void bench_print_row(FILE *f, const bench_report *rep, const bench_result *r);
+/* JSON with the machine, CPU, SIMD target, threads and git revision. 0 on success. */
+int bench_write_json(const bench_report *rep, const char *path);
+void bench_report_free(bench_report *rep);
+
+#endif
