@@ -16,7 +16,7 @@ need() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
   done
 }
-need make gcc g++ libhwy-dev libcriterion-dev
+need make gcc g++ pkg-config libhwy-dev libcriterion-dev
 if [ "$arch" = aarch64 ]; then
   need gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user qemu-user-static \
     libhwy-dev:arm64 libgomp1:arm64 libgit2-1.5:arm64 libffi8:arm64
@@ -41,6 +41,7 @@ fi
 lib="$sysroot/usr/lib/aarch64-linux-gnu"
 if [ ! -e "$lib/libcriterion.so.3" ] || [ ! -e "$sysroot/usr/include/criterion/criterion.h" ]; then
   tmp=$(mktemp -d)
+  chmod 755 "$tmp" # apt-get download runs as _apt when it can
   (cd "$tmp" && apt-get download -q libcriterion-dev:arm64 libcriterion3:arm64 libnanomsg5:arm64 \
     >/dev/null) || { echo "deps: apt-get download of Criterion for arm64 failed"; exit 1; }
   mkdir -p "$sysroot"
