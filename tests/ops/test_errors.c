@@ -1,6 +1,7 @@
 /* test_errors.c - bad arguments to the ctx, the ops and backward: clear errors that
  * propagate, never a crash. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -120,4 +121,50 @@ Test(errors, arena_exhaustion_inside_an_op) {
   cr_assert(strstr(loom_ctx_error(c2), "limit of 8192"), "%s", loom_ctx_error(c2));
   loom_ctx_free(c2);
   loom_arena_free(small); /* the ctx does not own an arena it was given */
+}
+
+/* Every op, each bad argument: NULL ctx, NULL input, i32 input. */
+typedef struct {
+  const char *name;
+  loom_tensor *(*un)(loom_ctx *, loom_tensor *);
+  loom_tensor *(*bin)(loom_ctx *, loom_tensor *, loom_tensor *);
+} op_entry;
+
+static const op_entry all_ops[] = {
+    {"loom_add", NULL, loom_add},         {"loom_sub", NULL, loom_sub},
+    {"loom_mul", NULL, loom_mul},         {"loom_matmul", NULL, loom_matmul},
+    {"loom_relu", loom_relu, NULL},       {"loom_sigmoid", loom_sigmoid, NULL},
+    {"loom_tanh", loom_tanh, NULL},       {"loom_softmax", loom_softmax, NULL},
+    {"loom_sum", loom_sum, NULL},         {"loom_mean", loom_mean, NULL},
+};
+
+static loom_tensor *call(const op_entry *op, loom_ctx *c, loom_tensor *x) {
+  return op->un ? op->un(c, x) : op->bin(c, x, x);
+}
+
+Test(errors, every_op_rejects_every_bad_argument) {
+  const int64_t s33[2] = {3, 3};
+  loom_tensor *sq = tu_tensor(params, 2, s33, -1, 1, 9);
+  loom_tensor *sq_ids = loom_tensor_new(params, LOOM_I32, 2, s33);
+  for (size_t i = 0; i < sizeof all_ops / sizeof all_ops[0]; ++i) {
+    const op_entry *op = &all_ops[i];
+    char want[96];
+    cr_assert(call(op, cx, sq), "%s works on good input: %s", op->name, loom_ctx_error(cx));
+
+    cr_assert_null(call(op, NULL, sq), "%s with a NULL ctx", op->name);
+    snprintf(want, sizeof want, "%s: ctx is NULL", op->name);
+    cr_assert(strstr(loom_last_error(), want), "%s", loom_last_error());
+
+    loom_ctx_reset(cx);
+    cr_assert_null(call(op, cx, NULL), "%s with a NULL input", op->name);
+    snprintf(want, sizeof want, "%s: input 0 is NULL", op->name);
+    EXPECT_MSG(want);
+
+    loom_ctx_reset(cx);
+    cr_assert_null(call(op, cx, sq_ids), "%s with an i32 input", op->name);
+    cr_assert_eq(loom_ctx_status(cx), LOOM_EDTYPE);
+    snprintf(want, sizeof want, "%s: input 0 is i32", op->name);
+    EXPECT_MSG(want);
+    loom_ctx_reset(cx);
+  }
 }
