@@ -35,13 +35,13 @@ void ScaleImpl(float alpha, const float* x, float* y, size_t n) {
 void AddScalarImpl(float c, const float* x, float* y, size_t n) {
   Map1(x, y, n, [c](DF d, auto v) HWY_ATTR { return hn::Add(v, hn::Set(d, c)); });
 }
-void FillImpl(float v, float* y, size_t n) {
+void FillImpl(float c, float* y, size_t n) {
   const DF d;
   const size_t N = hn::Lanes(d);
-  const auto vv = hn::Set(d, v);
+  const auto vc = hn::Set(d, c);
   size_t i = 0;
-  for (; i + N <= n; i += N) hn::StoreU(vv, d, y + i);
-  for (; i < n; ++i) y[i] = v;
+  for (; i + N <= n; i += N) hn::StoreU(vc, d, y + i);
+  for (; i < n; ++i) y[i] = c;
 }
 
 void ReluImpl(const float* x, float* y, size_t n) {
@@ -110,49 +110,37 @@ using namespace loom;  // HWY_DYNAMIC_DISPATCH needs the unqualified name
 #define LM_COST_ARITH 1
 #define LM_COST_MATH 8
 
-#define LM_DEF_MAP1(name, Impl, cost)                                           \
-  void name(const float* x, float* y, size_t n) {                               \
-    lm_simd_init();                                                             \
-    auto f = HWY_DYNAMIC_DISPATCH(Impl);                                        \
-    ParallelChunks(n, kChunk, cost, [&](size_t o, size_t m) { f(x + o, y + o, m); }); \
+// One wrapper shape for every kernel: make sure the target is chosen, resolve the
+// dispatched function once, and run it over chunks. PARAMS is the C signature, CHUNK
+// the call on the chunk [o, o + m).
+#define LM_DEF(name, Impl, cost, PARAMS, CHUNK)                                       \
+  void name PARAMS {                                                                  \
+    lm_simd_init();                                                                   \
+    auto f = HWY_DYNAMIC_DISPATCH(Impl);                                              \
+    ParallelChunks(n, kChunk, cost, [&](size_t o, size_t m) { f CHUNK; });            \
   }
-#define LM_DEF_MAP3(name, Impl, cost)                                           \
-  void name(const float* a, const float* b, float* y, size_t n) {               \
-    lm_simd_init();                                                             \
-    auto f = HWY_DYNAMIC_DISPATCH(Impl);                                        \
-    ParallelChunks(n, kChunk, cost,                                             \
-                   [&](size_t o, size_t m) { f(a + o, b + o, y + o, m); });     \
-  }
-
-#define LM_DEF_SCALAR_MAP(name, Impl)                                           \
-  void name(float c, const float* x, float* y, size_t n) {                      \
-    lm_simd_init();                                                             \
-    auto f = HWY_DYNAMIC_DISPATCH(Impl);                                        \
-    ParallelChunks(n, kChunk, LM_COST_ARITH,                                    \
-                   [&](size_t o, size_t m) { f(c, x + o, y + o, m); });         \
-  }
+#define LM_MAP1 (const float* x, float* y, size_t n), (x + o, y + o, m)
+#define LM_MAP3 (const float* a, const float* b, float* y, size_t n), (a + o, b + o, y + o, m)
+#define LM_SCALAR (float c, const float* x, float* y, size_t n), (c, x + o, y + o, m)
+#define LM_EXPAND(x) x
+#define LM_DEF_(...) LM_EXPAND(LM_DEF(__VA_ARGS__))
 
 extern "C" {
-LM_DEF_MAP3(lm_k_add, AddImpl, LM_COST_ARITH)
-LM_DEF_MAP3(lm_k_sub, SubImpl, LM_COST_ARITH)
-LM_DEF_MAP3(lm_k_mul, MulImpl, LM_COST_ARITH)
-LM_DEF_MAP3(lm_k_mul_acc, MulAccImpl, LM_COST_ARITH)
-LM_DEF_MAP3(lm_k_relu_grad, ReluGradImpl, LM_COST_ARITH)
-LM_DEF_MAP3(lm_k_sigmoid_grad, SigmoidGradImpl, LM_COST_ARITH)
-LM_DEF_MAP3(lm_k_tanh_grad, TanhGradImpl, LM_COST_ARITH)
-LM_DEF_MAP1(lm_k_relu, ReluImpl, LM_COST_ARITH)
-LM_DEF_MAP1(lm_k_sigmoid, SigmoidImpl, LM_COST_MATH)
-LM_DEF_MAP1(lm_k_tanh, TanhImpl, LM_COST_MATH)
-LM_DEF_MAP1(lm_k_exp, ExpImpl, LM_COST_MATH)
-LM_DEF_MAP1(lm_k_log, LogImpl, LM_COST_MATH)
-
-LM_DEF_SCALAR_MAP(lm_k_axpy, AxpyImpl)
-LM_DEF_SCALAR_MAP(lm_k_scale, ScaleImpl)
-LM_DEF_SCALAR_MAP(lm_k_add_scalar, AddScalarImpl)
-void lm_k_fill(float v, float* y, size_t n) {
-  lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(FillImpl);
-  ParallelChunks(n, kChunk, LM_COST_ARITH, [&](size_t o, size_t m) { f(v, y + o, m); });
-}
+LM_DEF_(lm_k_add, AddImpl, LM_COST_ARITH, LM_MAP3)
+LM_DEF_(lm_k_sub, SubImpl, LM_COST_ARITH, LM_MAP3)
+LM_DEF_(lm_k_mul, MulImpl, LM_COST_ARITH, LM_MAP3)
+LM_DEF_(lm_k_mul_acc, MulAccImpl, LM_COST_ARITH, LM_MAP3)
+LM_DEF_(lm_k_relu_grad, ReluGradImpl, LM_COST_ARITH, LM_MAP3)
+LM_DEF_(lm_k_sigmoid_grad, SigmoidGradImpl, LM_COST_ARITH, LM_MAP3)
+LM_DEF_(lm_k_tanh_grad, TanhGradImpl, LM_COST_ARITH, LM_MAP3)
+LM_DEF_(lm_k_relu, ReluImpl, LM_COST_ARITH, LM_MAP1)
+LM_DEF_(lm_k_sigmoid, SigmoidImpl, LM_COST_MATH, LM_MAP1)
+LM_DEF_(lm_k_tanh, TanhImpl, LM_COST_MATH, LM_MAP1)
+LM_DEF_(lm_k_exp, ExpImpl, LM_COST_MATH, LM_MAP1)
+LM_DEF_(lm_k_log, LogImpl, LM_COST_MATH, LM_MAP1)
+LM_DEF_(lm_k_axpy, AxpyImpl, LM_COST_ARITH, LM_SCALAR)
+LM_DEF_(lm_k_scale, ScaleImpl, LM_COST_ARITH, LM_SCALAR)
+LM_DEF_(lm_k_add_scalar, AddScalarImpl, LM_COST_ARITH, LM_SCALAR)
+LM_DEF_(lm_k_fill, FillImpl, LM_COST_ARITH, (float c, float* y, size_t n), (c, y + o, m))
 }  // extern "C"
 #endif  // HWY_ONCE
