@@ -131,7 +131,8 @@ LOOM_API int loom_tensor_set_requires_grad(loom_tensor *t, bool on);
 /* An execution context: the step arena that op outputs, the tape and activation
  * gradients live in, the training flag, and the first error of the step. In training
  * mode every op on a tensor that requires a gradient appends a record to the tape;
- * inference records nothing. */
+ * inference records nothing. A ctx, like an arena, is used by one thread at a time
+ * (the kernels thread inside each op); give each thread its own. */
 typedef struct loom_ctx loom_ctx;
 
 LOOM_API loom_ctx *loom_ctx_new(loom_arena *scratch); /* NULL: the ctx makes its own */

@@ -39,6 +39,7 @@ struct loom_ctx {
   int status;
   char err[LM_ERRMSG_CAP];
   lm_tape_chunk *tape; /* newest chunk; chunks live in the arena */
+  loom_tensor *seed;   /* where backward started: its grad is in the arena too */
   size_t tape_len;
 };
 

@@ -41,6 +41,8 @@ void lm_tape_forget(loom_ctx *cx) {
       c->rec[i].out->grad = NULL;
       for (int j = 0; j < c->rec[i].n_in; ++j) c->rec[i].in[j]->grad = NULL;
     }
+  if (cx->seed) cx->seed->grad = NULL;
+  cx->seed = NULL;
   cx->tape = NULL;
   cx->tape_len = 0;
   cx->backward_done = false;
@@ -60,6 +62,7 @@ int loom_backward_from(loom_ctx *cx, loom_tensor *out, const float *out_grad) {
                    "the output depends on no tensor that requires a gradient");
   float *g = lm_grad(cx, out);
   if (!g) return cx->status;
+  cx->seed = out;
   lm_k_axpy(1.0f, out_grad, g, (size_t)out->size);
   /* Tape order is creation order, so every consumer of a tensor comes after it: by the
    * time a record is reached its output's gradient is complete. */

@@ -111,3 +111,12 @@ Test(tape, a_repeated_step_allocates_nothing_new) {
     allocs = now;
   }
 }
+
+Test(tape, reset_forgets_the_gradient_of_a_leaf_seed) {
+  const float v[2] = {1.0f, 2.0f}, g[2] = {3.0f, 4.0f};
+  loom_tensor *w = leaf(v, 2);
+  cr_assert_eq(loom_backward_from(cx, w, g), LOOM_OK);
+  cr_assert(w->grad && w->grad[1] == 4.0f);
+  loom_ctx_reset(cx);
+  cr_assert_null(w->grad, "no pointer into the reset arena is left behind");
+}
