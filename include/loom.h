@@ -69,6 +69,18 @@ LOOM_API int loom_simd_available(char *buf, size_t cap);
 LOOM_API int loom_set_num_threads(int n);
 LOOM_API int loom_get_num_threads(void);
 
+/* ---------------------------------------------------------------- matrix multiply */
+
+/* C (m x n) = alpha * op(A) . op(B) + beta * C, row-major, as BLAS sgemm.
+ * op(A) is m x k: A stored m x k with lda >= k, or k x m with lda >= m when trans_a.
+ * op(B) is k x n: B stored k x n with ldb >= n, or n x k with ldb >= k when trans_b.
+ * ldc >= n. beta == 0 means C is not read (NaN in C does not reach the result); m, n or
+ * k == 0 is valid. Bad arguments return LOOM_EINVAL and touch nothing. Threaded; the
+ * result is bitwise the same for any thread count. */
+LOOM_API int loom_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                        const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                        float *c, int64_t ldc);
+
 /* ---------------------------------------------------------------- arena */
 
 /* A bump allocator over big aligned blocks (64-byte alignment). Reset keeps the blocks,

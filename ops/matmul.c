@@ -1,23 +1,23 @@
-/* matmul.c - [m, k] x [k, n] -> [m, n]: forward and backward.
- * A plain loop (the scalar reference) until the SGEMM kernel lands. */
+/* matmul.c - [m, k] x [k, n] -> [m, n]: forward and backward, on the SGEMM kernel. */
 #include "ops/ops.h"
-#include "simd/ref.h"
+#include "simd/gemm.h"
 
 static int matmul_backward(loom_ctx *cx, const lm_rec *r) {
   loom_tensor *a = r->in[0], *b = r->in[1];
   const size_t m = (size_t)a->shape[0], k = (size_t)a->shape[1], n = (size_t)b->shape[1];
   const float *dy = r->out->grad;
+  int st = LOOM_OK;
   if (a->requires_grad) { /* dA += dY . B^T */
     float *ga = lm_grad(cx, a);
     if (!ga) return cx->status;
-    lm_ref_matmul(false, true, m, k, n, dy, n, b->data, n, ga, k, true);
+    st = lm_sgemm(false, true, m, k, n, 1.0f, dy, n, b->data, n, 1.0f, ga, k, NULL);
   }
-  if (b->requires_grad) { /* dB += A^T . dY */
+  if (st == LOOM_OK && b->requires_grad) { /* dB += A^T . dY */
     float *gb = lm_grad(cx, b);
     if (!gb) return cx->status;
-    lm_ref_matmul(true, false, k, n, m, a->data, k, dy, n, gb, n, true);
+    st = lm_sgemm(true, false, k, n, m, 1.0f, a->data, k, dy, n, 1.0f, gb, n, NULL);
   }
-  return LOOM_OK;
+  return st == LOOM_OK ? st : lm_fail(cx, st, "loom_matmul", "backward: %s", loom_last_error());
 }
 
 loom_tensor *loom_matmul(loom_ctx *cx, loom_tensor *a, loom_tensor *b) {
@@ -33,7 +33,11 @@ loom_tensor *loom_matmul(loom_ctx *cx, loom_tensor *a, loom_tensor *b) {
   const int64_t shape[2] = {a->shape[0], b->shape[1]};
   loom_tensor *y = lm_out(cx, op, 2, shape);
   if (!y) return NULL;
-  const size_t k = (size_t)a->shape[1], n = (size_t)b->shape[1];
-  lm_ref_matmul(false, false, (size_t)shape[0], n, k, a->data, k, b->data, n, y->data, n, false);
+  const size_t m = (size_t)shape[0], k = (size_t)a->shape[1], n = (size_t)shape[1];
+  const int st = lm_sgemm(false, false, m, n, k, 1.0f, a->data, k, b->data, n, 0.0f, y->data, n, NULL);
+  if (st != LOOM_OK) {
+    lm_fail(cx, st, op, "%s", loom_last_error());
+    return NULL;
+  }
   return lm_record(cx, op, matmul_backward, y, 2, in, NULL);
 }

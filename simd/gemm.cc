@@ -1,0 +1,351 @@
+// gemm.cc - BLIS-style SGEMM: packed panels, cache blocking, one register-blocked
+// micro-kernel per vector width (Highway), OpenMP over the macro-kernel loops.
+//
+// Loops, outer to inner: jc (NC columns of C; packed B block lives in L3), pc (KC deep;
+// the epilogue runs on the last one), ic (MC rows; packed A block lives in L2), jr (NR
+// columns: one B micro-panel, kept in L1 while ir walks the A block), ir (MR rows), and
+// the micro-kernel's k loop. Threads split ic blocks and/or jr panels, never k.
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <omp.h>
+
+#include "simd/gemm.h"
+#include "simd/error.h"
+#include "simd/parallel.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "simd/gemm.cc"
+#include "hwy/foreach_target.h"  // must come before highway.h
+#include "hwy/highway.h"
+#include "hwy/contrib/math/math-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace loom {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using DG = hn::ScalableTag<float>;
+
+// The register tile is kMR rows by two vectors: as many accumulators as the register
+// file holds beside the two B vectors and the broadcast A value.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr size_t kMR = 14;  // 28 of 32 zmm
+#elif HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+constexpr size_t kMR = 6;  // 12 of 16 ymm/xmm
+#elif HWY_TARGET == HWY_NEON || (HWY_TARGET & (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128))
+constexpr size_t kMR = 12;  // 24 of 32 v/z registers
+#else
+constexpr size_t kMR = 4;
+#endif
+
+// A micro-panel is stored row by row, kc values per row, rows kAStride floats apart: a
+// constant stride, so the kernel's broadcasts use fixed displacements and packing a
+// plain A is a copy of rows. The stride is kKcMax plus one cache line, so the rows of a
+// panel do not all fall into the same L1 set.
+constexpr size_t kKcMax = 512;
+constexpr size_t kAStride = kKcMax + 16;
+
+size_t TileRowsImpl() { return kMR; }
+size_t TileColsImpl() { return 2 * hn::Lanes(DG()); }
+size_t KcMaxImpl() { return kKcMax; }
+size_t AStrideImpl() { return kAStride; }
+
+template <class V>
+HWY_INLINE V Activate(DG d, V v, int act) {
+  switch (act) {
+    case LM_ACT_RELU:
+      return hn::Max(v, hn::Zero(d));
+    case LM_ACT_SIGMOID: {
+      const auto one = hn::Set(d, 1.0f);
+      return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(v))));
+    }
+    case LM_ACT_TANH:
+      return hn::Tanh(d, v);
+    default:
+      return v;
+  }
+}
+
+struct Epi {
+  float alpha, beta;
+  const float* bias;  // at this tile's first column, padded to the tile width, or null
+  int act;
+};
+
+// c[0..N) = act(alpha * acc + beta * c + bias)
+template <class V>
+HWY_INLINE void Finish(DG d, V acc, float* HWY_RESTRICT c, const Epi& e, size_t col) {
+  V r = hn::Mul(hn::Set(d, e.alpha), acc);
+  if (e.beta != 0.0f) r = hn::MulAdd(hn::Set(d, e.beta), hn::LoadU(d, c), r);
+  if (e.bias) r = hn::Add(r, hn::LoadU(d, e.bias + col));
+  if (e.act != LM_ACT_NONE) r = Activate(d, r, e.act);
+  hn::StoreU(r, d, c);
+}
+
+#define LM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+static_assert(kMR <= 14, "LM_ROWS names 14 rows");
+
+// One kMR x 2N tile: pa is a packed A micro-panel (kMR rows, kAStride apart), pb a packed B micro-panel
+// (kc x 2N), c the full tile in C. Accumulators are named variables, not an array:
+// SVE vectors are sizeless and cannot live in arrays.
+HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, const float* HWY_RESTRICT pb,
+                       float* HWY_RESTRICT c, size_t ldc, const Epi& e) {
+  const DG d;
+  const size_t N = hn::Lanes(d);
+#define LM_DECL(i)                             \
+  [[maybe_unused]] auto c##i##a = hn::Zero(d); \
+  [[maybe_unused]] auto c##i##b = hn::Zero(d);
+  LM_ROWS(LM_DECL)
+#undef LM_DECL
+  for (size_t p = 0; p < kc; ++p) {
+    const auto b0 = hn::Load(d, pb);
+    const auto b1 = hn::Load(d, pb + N);
+#define LM_FMA(i)                            \
+  if constexpr (i < kMR) {                   \
+    const auto ai = hn::Set(d, pa[i * kAStride]); \
+    c##i##a = hn::MulAdd(ai, b0, c##i##a);   \
+    c##i##b = hn::MulAdd(ai, b1, c##i##b);   \
+  }
+    LM_ROWS(LM_FMA)
+#undef LM_FMA
+    pa += 1;
+    pb += 2 * N;
+  }
+#define LM_STORE(i)                                \
+  if constexpr (i < kMR) {                         \
+    Finish(d, c##i##a, c + i * ldc, e, 0);         \
+    Finish(d, c##i##b, c + i * ldc + N, e, N);     \
+  }
+  LM_ROWS(LM_STORE)
+#undef LM_STORE
+}
+
+// The macro-kernel: B micro-panels [jp0, jp1) of a packed kc x nc block against every
+// micro-panel of a packed mc x kc A block; c is C at the blocks' corner. Edge tiles go
+// through a local tile, so nothing outside C (or the bias) is read or written.
+void MacroImpl(size_t mc, size_t nc, size_t kc, const float* pa, const float* pb, size_t jp0,
+               size_t jp1, float* c, size_t ldc, float alpha, float beta, const float* bias,
+               int act) {
+  const DG d;
+  const size_t NR = 2 * hn::Lanes(d);
+  HWY_ALIGN float tile[kMR * 2 * HWY_MAX_BYTES / sizeof(float)];
+  HWY_ALIGN float tbias[2 * HWY_MAX_BYTES / sizeof(float)];
+  for (size_t jp = jp0; jp < jp1; ++jp) {
+    const size_t j = jp * NR, nr = nc - j < NR ? nc - j : NR;
+    Epi e{alpha, beta, bias ? bias + j : nullptr, act};
+    if (bias && nr < NR) {
+      for (size_t x = 0; x < NR; ++x) tbias[x] = x < nr ? bias[j + x] : 0.0f;
+      e.bias = tbias;
+    }
+    const float* pbj = pb + j * kc;
+    for (size_t i = 0; i < mc; i += kMR) {
+      const size_t mr = mc - i < kMR ? mc - i : kMR;
+      float* cij = c + i * ldc + j;
+      if (mr == kMR && nr == NR) {
+        Tile(kc, pa + i * kAStride, pbj, cij, ldc, e);
+        continue;
+      }
+      if (beta != 0.0f)
+        for (size_t r = 0; r < mr; ++r) memcpy(tile + r * NR, cij + r * ldc, nr * sizeof(float));
+      Tile(kc, pa + i * kAStride, pbj, tile, NR, e);
+      for (size_t r = 0; r < mr; ++r) memcpy(cij + r * ldc, tile + r * NR, nr * sizeof(float));
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace loom
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace loom {
+HWY_EXPORT(TileRowsImpl);
+HWY_EXPORT(TileColsImpl);
+HWY_EXPORT(MacroImpl);
+HWY_EXPORT(KcMaxImpl);
+HWY_EXPORT(AStrideImpl);
+
+namespace {
+
+size_t Min(size_t a, size_t b) { return a < b ? a : b; }
+size_t CeilDiv(size_t a, size_t b) { return (a + b - 1) / b; }
+
+lm_gemm_blocking Blocking() {
+  lm_gemm_blocking g;
+  g.mr = HWY_DYNAMIC_DISPATCH(TileRowsImpl)();
+  g.nr = HWY_DYNAMIC_DISPATCH(TileColsImpl)();
+  // From this CPU's caches: a B micro-panel (kc x nr) takes half of L1, an A block
+  // (mc x kc) half of L2; the B block (kc x nc) is left to L3.
+  long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  if (l1 <= 0) l1 = 32 << 10;
+  if (l2 <= 0) l2 = 512 << 10;
+  size_t kc = (size_t)l1 / 2 / (g.nr * sizeof(float));
+  const size_t kc_max = HWY_DYNAMIC_DISPATCH(KcMaxImpl)();
+  kc = kc < 64 ? 64 : kc > kc_max ? kc_max : kc / 8 * 8;
+  size_t mc = (size_t)l2 / 2 / (kc * sizeof(float));
+  mc = mc < g.mr ? g.mr : mc / g.mr * g.mr;
+  g.kc = kc;
+  g.mc = mc;
+  g.nc = 4096 / g.nr * g.nr;
+  return g;
+}
+
+// Grow-only, 64-byte aligned scratch kept per thread (OpenMP's threads persist), so
+// packing allocates only when a call needs more than any call before it on that thread.
+struct Scratch {
+  float* p = nullptr;
+  size_t cap = 0;
+  ~Scratch() { free(p); }
+  float* Get(size_t floats) {
+    if (floats <= cap) return p;
+    free(p);
+    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    p = static_cast<float*>(aligned_alloc(64, bytes));
+    cap = p ? floats : 0;
+#ifdef MADV_HUGEPAGE
+    if (p && bytes >= (2u << 20)) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+  }
+};
+thread_local Scratch tls_a, tls_b;
+
+// op(A) rows [ic, ic + mc), depth [pc, pc + kc) -> micro-panels of mr rows; row r of
+// the block is at pa + r * stride (see kAStride), rows past mc are zero.
+void PackA(bool ta, const float* a, size_t lda, size_t ic, size_t pc, size_t mc, size_t kc,
+           size_t mr, size_t stride, float* pa) {
+  const size_t padded = CeilDiv(mc, mr) * mr;
+  if (!ta) {
+    for (size_t r = 0; r < mc; ++r) memcpy(pa + r * stride, a + (ic + r) * lda + pc, kc * sizeof(float));
+  } else {
+    for (size_t p = 0; p < kc; ++p) {
+      const float* src = a + (pc + p) * lda + ic;
+      for (size_t r = 0; r < mc; ++r) pa[r * stride + p] = src[r];
+    }
+  }
+  for (size_t r = mc; r < padded; ++r) memset(pa + r * stride, 0, kc * sizeof(float));
+}
+
+// op(B) depth [pc, pc + kc), columns of micro-panel jp of the block at jc -> kc x nr,
+// zero-padded to the panel width.
+void PackBPanel(bool tb, const float* b, size_t ldb, size_t pc, size_t jc, size_t nc, size_t kc,
+                size_t nr, size_t jp, float* pb) {
+  const size_t j = jp * nr, cols = Min(nr, nc - j);
+  float* dst = pb + j * kc;
+  if (!tb) {
+    for (size_t p = 0; p < kc; ++p) {
+      memcpy(dst + p * nr, b + (pc + p) * ldb + jc + j, cols * sizeof(float));
+      for (size_t x = cols; x < nr; ++x) dst[p * nr + x] = 0.0f;
+    }
+  } else {
+    for (size_t x = 0; x < cols; ++x) {
+      const float* src = b + (jc + j + x) * ldb + pc;
+      for (size_t p = 0; p < kc; ++p) dst[p * nr + x] = src[p];
+    }
+    for (size_t p = 0; p < kc; ++p)
+      for (size_t x = cols; x < nr; ++x) dst[p * nr + x] = 0.0f;
+  }
+}
+
+// C = act(beta * C + bias) when there is no product to add (k == 0 or alpha == 0).
+void ScaleOnly(size_t m, size_t n, float beta, float* c, size_t ldc, const lm_gemm_epilogue* ep) {
+  for (size_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    if (beta == 0.0f) lm_k_fill(0.0f, row, n);
+    else if (beta != 1.0f) lm_k_scale(beta, row, row, n);
+    if (!ep) continue;
+    if (ep->bias) lm_k_add(row, ep->bias, row, n);
+    if (ep->act == LM_ACT_RELU) lm_k_relu(row, row, n);
+    if (ep->act == LM_ACT_SIGMOID) lm_k_sigmoid(row, row, n);
+    if (ep->act == LM_ACT_TANH) lm_k_tanh(row, row, n);
+  }
+}
+
+// Largest divisor of t that is <= limit: threads along M; the rest go along N.
+int ThreadsAlongM(int t, size_t limit) {
+  for (int d = t; d > 1; --d)
+    if (t % d == 0 && (size_t)d <= limit) return d;
+  return 1;
+}
+
+}  // namespace
+}  // namespace loom
+
+using namespace loom;  // HWY_DYNAMIC_DISPATCH needs the unqualified name
+
+extern "C" {
+
+lm_gemm_blocking lm_gemm_get_blocking(void) {
+  lm_simd_init();
+  return Blocking();
+}
+
+int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const float* a,
+             size_t lda, const float* b, size_t ldb, float beta, float* c, size_t ldc,
+             const lm_gemm_epilogue* ep) {
+  lm_simd_init();
+  if (m == 0 || n == 0) return LOOM_OK;
+  if (k == 0 || alpha == 0.0f) {
+    ScaleOnly(m, n, beta, c, ldc, ep);
+    return LOOM_OK;
+  }
+  const lm_gemm_blocking g = Blocking();
+  auto macro = HWY_DYNAMIC_DISPATCH(MacroImpl);
+  const size_t kc_max = Min(g.kc, k), nc_max = Min(g.nc, CeilDiv(n, g.nr) * g.nr);
+  const size_t mc_max = Min(g.mc, CeilDiv(m, g.mr) * g.mr);
+  const size_t a_stride = HWY_DYNAMIC_DISPATCH(AStrideImpl)();
+  float* pb = tls_b.Get(kc_max * nc_max);
+  if (!pb) return lm_error(LOOM_ENOMEM, "loom_sgemm", "no memory for a %zu-float packing buffer",
+                           kc_max * nc_max);
+  const int nt = lm_threads_for(m * n * k / 16);
+  const size_t n_ic = CeilDiv(m, g.mc);
+  const int tm = ThreadsAlongM(nt, n_ic), tn = nt / tm;
+  bool no_memory = false;
+  const float* bias = ep ? ep->bias : nullptr;
+  const int act = ep ? ep->act : LM_ACT_NONE;
+
+#pragma omp parallel num_threads(nt)
+  {
+    const int tid = omp_get_thread_num(), team = omp_get_num_threads();
+    // The team may be smaller than asked: then one thread does everything.
+    const int my_tm = team == nt ? tm : 1, my_tn = team == nt ? tn : 1;
+    const int ti = team == nt ? tid / tn : 0, tj = team == nt ? tid % tn : 0;
+    const bool works = team == nt || tid == 0;
+    float* pa = tls_a.Get(mc_max * a_stride);
+    if (!pa) {
+#pragma omp atomic write
+      no_memory = true;
+    }
+#pragma omp barrier
+    bool stop;
+#pragma omp atomic read
+    stop = no_memory;
+    for (size_t jc = 0; jc < n && !stop; jc += g.nc) {
+      const size_t nc = Min(g.nc, n - jc), np = CeilDiv(nc, g.nr);
+      for (size_t pc = 0; pc < k; pc += g.kc) {
+        const size_t kc = Min(g.kc, k - pc);
+#pragma omp for schedule(static)
+        for (long jp = 0; jp < (long)np; ++jp) PackBPanel(tb, b, ldb, pc, jc, nc, kc, g.nr, (size_t)jp, pb);
+        const bool last = pc + kc == k;
+        const float beta_k = pc == 0 ? beta : 1.0f;
+        const size_t jp0 = np * (size_t)tj / (size_t)my_tn, jp1 = np * (size_t)(tj + 1) / (size_t)my_tn;
+        for (size_t ib = (size_t)ti; works && ib < n_ic && jp0 < jp1; ib += (size_t)my_tm) {
+          const size_t ic = ib * g.mc, mc = Min(g.mc, m - ic);
+          PackA(ta, a, lda, ic, pc, mc, kc, g.mr, a_stride, pa);
+          macro(mc, nc, kc, pa, pb, jp0, jp1, c + ic * ldc + jc, ldc, alpha, beta_k,
+                last && bias ? bias + jc : nullptr, last ? act : LM_ACT_NONE);
+        }
+#pragma omp barrier
+      }
+    }
+  }
+  if (no_memory)
+    return lm_error(LOOM_ENOMEM, "loom_sgemm", "no memory for a %zu-float packing buffer",
+                    mc_max * a_stride);
+  return LOOM_OK;
+}
+
+}  // extern "C"
+#endif  // HWY_ONCE
