@@ -177,6 +177,14 @@ $(BUILD)/perf/kernels: perf/kernels.c perf/bench.c perf/bench.h $(BUILD)/libloom
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/kernels.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
-# Absolute figures and ratios; PERF_ARGS="--all-targets --reps 11" etc.
-perf: $(BUILD)/perf/kernels
+# SGEMM against OpenBLAS/BLIS/oneDNN, loaded at run time (dlopen) by the benchmark only.
+$(BUILD)/perf/gemm: perf/gemm.c perf/peak.c perf/peak.h perf/bench.c perf/bench.h $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/gemm.c perf/peak.c perf/bench.c $(BUILD)/libloom.a \
+	  $(LDFLAGS) $(LIBS) -ldl -o $@
+
+# Absolute figures and ratios. PERF_ARGS go to every benchmark (--reps N, --filter TEXT);
+# GEMM_ARGS to the SGEMM one (--threads 1,2, --quick).
+perf: $(BUILD)/perf/kernels $(BUILD)/perf/gemm
 	$(BUILD)/perf/kernels --json $(BUILD)/perf/kernels.json $(PERF_ARGS)
+	$(BUILD)/perf/gemm --json $(BUILD)/perf/gemm.json $(PERF_ARGS) $(GEMM_ARGS)

@@ -30,32 +30,53 @@ static double time_calls(bench_fn fn, void *arg, long calls) {
   return now_s() - t0;
 }
 
-bench_result bench_run(const char *name, bench_fn fn, void *arg, double work, const char *unit,
-                       const bench_opts *opts) {
-  const int warmup = opts && opts->warmup > 0 ? opts->warmup : 2;
-  const int reps = opts && opts->reps > 0 ? opts->reps : 7;
-  const double min_rep = opts && opts->min_rep_s > 0 ? opts->min_rep_s : 0.02;
-
-  /* calibrate: double the calls until one repetition lasts min_rep */
+/* Calls per repetition so that one lasts at least min_rep seconds. */
+static long calibrate(bench_fn fn, void *arg, double min_rep) {
   long calls = 1;
   for (double t = time_calls(fn, arg, calls); t < min_rep && calls < (1l << 30);
        t = time_calls(fn, arg, calls))
     calls = t > 0 ? (long)(calls * (1.2 * min_rep / t)) + 1 : calls * 2;
-  for (int i = 0; i < warmup; ++i) time_calls(fn, arg, calls);
+  return calls;
+}
 
-  double *t = malloc((size_t)reps * sizeof *t);
-  for (int i = 0; i < reps; ++i) t[i] = time_calls(fn, arg, calls) / (double)calls;
+static void summarise(bench_result *r, const char *name, double *t, int reps, long calls,
+                      double work, const char *unit) {
   qsort(t, (size_t)reps, sizeof *t, cmp_double);
-  bench_result r = {0};
-  snprintf(r.name, sizeof r.name, "%s", name);
-  r.median_s = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
-  r.min_s = t[0];
-  r.max_s = t[reps - 1];
-  r.reps = reps;
-  r.calls_per_rep = calls;
-  r.work = work;
-  r.unit = unit;
+  memset(r, 0, sizeof *r);
+  snprintf(r->name, sizeof r->name, "%s", name);
+  r->median_s = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+  r->min_s = t[0];
+  r->max_s = t[reps - 1];
+  r->reps = reps;
+  r->calls_per_rep = calls;
+  r->work = work;
+  r->unit = unit;
+}
+
+void bench_run_interleaved(int count, const char *const *names, bench_fn const *fns,
+                           void *const *args, double work, const char *unit,
+                           const bench_opts *opts, bench_result *out) {
+  const int warmup = opts && opts->warmup > 0 ? opts->warmup : 2;
+  const int reps = opts && opts->reps > 0 ? opts->reps : 7;
+  const double min_rep = opts && opts->min_rep_s > 0 ? opts->min_rep_s : 0.02;
+  long *calls = malloc((size_t)count * sizeof *calls);
+  double *t = malloc((size_t)count * (size_t)reps * sizeof *t);
+  for (int f = 0; f < count; ++f) calls[f] = calibrate(fns[f], args[f], min_rep);
+  for (int i = 0; i < warmup; ++i)
+    for (int f = 0; f < count; ++f) time_calls(fns[f], args[f], calls[f]);
+  for (int i = 0; i < reps; ++i)
+    for (int f = 0; f < count; ++f)
+      t[f * reps + i] = time_calls(fns[f], args[f], calls[f]) / (double)calls[f];
+  for (int f = 0; f < count; ++f)
+    summarise(&out[f], names[f], t + f * reps, reps, calls[f], work, unit);
+  free(calls);
   free(t);
+}
+
+bench_result bench_run(const char *name, bench_fn fn, void *arg, double work, const char *unit,
+                       const bench_opts *opts) {
+  bench_result r;
+  bench_run_interleaved(1, &name, &fn, &arg, work, unit, opts, &r);
   return r;
 }
 

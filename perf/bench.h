@@ -32,6 +32,13 @@ typedef struct bench_result {
 bench_result bench_run(const char *name, bench_fn fn, void *arg, double work, const char *unit,
                        const bench_opts *opts);
 
+/* Several functions timed in turn (A B C A B C ...), so that drift of a shared machine
+ * falls on all of them alike: each is calibrated and warmed up, then every repetition
+ * times each once. out[i] receives the result of fns[i]. */
+void bench_run_interleaved(int count, const char *const *names, bench_fn const *fns,
+                           void *const *args, double work, const char *unit,
+                           const bench_opts *opts, bench_result *out);
+
 /* Throughput of a result in its unit (work / median). */
 double bench_rate(const bench_result *r);
 

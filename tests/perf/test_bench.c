@@ -1,4 +1,5 @@
 /* test_bench.c - the benchmark runner's statistics and JSON (no timing is asserted). */
+#define _POSIX_C_SOURCE 200809L /* mkstemp */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,4 +55,18 @@ Test(bench, json_holds_the_machine_and_every_result) {
   cr_assert(strstr(text, "\"git\": "));
   cr_assert(strstr(text, "\"cpu\": "));
   bench_report_free(&rep);
+}
+
+Test(bench, interleaved_runs_report_each_function_in_order) {
+  int small = 100, big = 10000;
+  const char *names[2] = {"small", "big"};
+  bench_fn fns[2] = {spin, spin};
+  void *args[2] = {&small, &big};
+  const bench_opts o = {.warmup = 1, .reps = 3, .min_rep_s = 0.002};
+  bench_result r[2];
+  bench_run_interleaved(2, names, fns, args, 1.0, "op/s", &o, r);
+  cr_assert_str_eq(r[0].name, "small");
+  cr_assert_str_eq(r[1].name, "big");
+  cr_assert(r[0].reps == 3 && r[1].reps == 3);
+  cr_assert(r[1].calls_per_rep < r[0].calls_per_rep, "the longer call needs fewer calls per rep");
 }
