@@ -6,6 +6,9 @@
 // columns: one B micro-panel, reused while ir walks the A block), ir (MR rows), and
 // the micro-kernel's k loop. Threads split ic blocks and/or jr panels, never k.
 #include <stdlib.h>
+
+#include <array>
+#include <utility>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -77,7 +80,7 @@ struct Epi {
 // c[0..N) = act(alpha * acc + beta * c + bias)
 template <class V>
 HWY_INLINE void Finish(DG d, V acc, float* HWY_RESTRICT c, const Epi& e, size_t col) {
-  V r = hn::Mul(hn::Set(d, e.alpha), acc);
+  V r = e.alpha == 1.0f ? acc : hn::Mul(hn::Set(d, e.alpha), acc);
   if (e.beta != 0.0f) r = hn::MulAdd(hn::Set(d, e.beta), hn::LoadU(d, c), r);
   if (e.bias) r = hn::Add(r, hn::LoadU(d, e.bias + col));
   if (e.act != LM_ACT_NONE) r = Activate(d, r, e.act);
@@ -87,11 +90,13 @@ HWY_INLINE void Finish(DG d, V acc, float* HWY_RESTRICT c, const Epi& e, size_t 
 #define LM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
 static_assert(kMR <= 14, "LM_ROWS names 14 rows");
 
-// One kMR x 2N tile: pa is a packed A micro-panel (kMR rows, kAStride apart), pb a packed B micro-panel
-// (kc x 2N), c the full tile in C. Accumulators are named variables, not an array:
-// SVE vectors are sizeless and cannot live in arrays.
-HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as, const float* HWY_RESTRICT pb,
-                       size_t bs, float* HWY_RESTRICT c, size_t ldc, const Epi& e) {
+// One R x 2N tile (R <= kMR): A rows `as` floats apart (packed: kAStride; in place: lda),
+// B rows `bs` apart (packed: 2N; in place: ldb), c the tile in C. Accumulators are named
+// variables, not an array: SVE vectors are sizeless and cannot live in arrays.
+template <size_t R>
+HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as,
+                       const float* HWY_RESTRICT pb, size_t bs, float* HWY_RESTRICT c, size_t ldc,
+                       const Epi& e) {
   const DG d;
   const size_t N = hn::Lanes(d);
 #define LM_DECL(i)                             \
@@ -103,7 +108,7 @@ HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as, const
     const auto b0 = hn::LoadU(d, pb);  // B may be read in place, unaligned
     const auto b1 = hn::LoadU(d, pb + N);
 #define LM_FMA(i)                            \
-  if constexpr (i < kMR) {                   \
+  if constexpr (i < R) {                     \
     const auto ai = hn::Set(d, pa[i * as]); \
     c##i##a = hn::MulAdd(ai, b0, c##i##a);   \
     c##i##b = hn::MulAdd(ai, b1, c##i##b);   \
@@ -114,7 +119,7 @@ HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as, const
     pb += bs;
   }
 #define LM_STORE(i)                                \
-  if constexpr (i < kMR) {                         \
+  if constexpr (i < R) {                           \
     Finish(d, c##i##a, c + i * ldc, e, 0);         \
     Finish(d, c##i##b, c + i * ldc + N, e, N);     \
   }
@@ -122,9 +127,19 @@ HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as, const
 #undef LM_STORE
 }
 
+using TileFn = void (*)(size_t, const float*, size_t, const float*, size_t, float*, size_t,
+                       const Epi&);
+template <size_t... I>
+constexpr std::array<TileFn, sizeof...(I)> MakeTiles(std::index_sequence<I...>) {
+  return {&Tile<I + 1>...};
+}
+// kTiles[r - 1] computes r rows: a partial row tile costs only its own rows.
+constexpr std::array<TileFn, kMR> kTiles = MakeTiles(std::make_index_sequence<kMR>());
+
 // The macro-kernel: B micro-panels [jp0, jp1) of a packed kc x nc block against every
-// micro-panel of a packed mc x kc A block; c is C at the blocks' corner. Edge tiles go
-// through a local tile, so nothing outside C (or the bias) is read or written.
+// micro-panel of a packed mc x kc A block; c is C at the blocks' corner. Partial rows
+// run a shorter tile; partial columns go through a local tile, so nothing outside C (or
+// the bias) is read or written.
 void MacroImpl(size_t mc, size_t nc, size_t kc, const float* ad, size_t lda, float* pa,
                const float* bd, size_t ldb, const float* pb, size_t jp0, size_t jp1, float* c,
                size_t ldc, float alpha, float beta, const float* bias, int act) {
@@ -145,16 +160,15 @@ void MacroImpl(size_t mc, size_t nc, size_t kc, const float* ad, size_t lda, flo
     for (size_t i = 0; i < mc; i += kMR) {
       const size_t mr = mc - i < kMR ? mc - i : kMR;
       float* cij = c + i * ldc + j;
-      // A read in place (ad) for whole micro-panels; the packed copy otherwise.
-      const float* ai = ad && mr == kMR ? ad + i * lda : pa + i * kAStride;
-      const size_t as = ad && mr == kMR ? lda : kAStride;
-      if (mr == kMR && nr == NR) {
-        Tile(kc, ai, as, pbj, bs, cij, ldc, e);
+      const float* ai = ad ? ad + i * lda : pa + i * kAStride;  // A in place, or packed
+      const size_t as = ad ? lda : kAStride;
+      if (nr == NR) {
+        kTiles[mr - 1](kc, ai, as, pbj, bs, cij, ldc, e);
         continue;
       }
       if (beta != 0.0f)
         for (size_t r = 0; r < mr; ++r) memcpy(tile + r * NR, cij + r * ldc, nr * sizeof(float));
-      Tile(kc, ai, as, pbj, bs, tile, NR, e);
+      kTiles[mr - 1](kc, ai, as, pbj, bs, tile, NR, e);
       for (size_t r = 0; r < mr; ++r) memcpy(cij + r * ldc, tile + r * NR, nr * sizeof(float));
     }
   }
@@ -359,14 +373,8 @@ void Work(Job& j) {
       const size_t jp0 = np * (size_t)tj / (size_t)tn, jp1 = np * (size_t)(tj + 1) / (size_t)tn;
       for (size_t ib = (size_t)ti; works && ib < n_ic && jp0 < jp1; ib += (size_t)tm) {
         const size_t ic = ib * g.mc, mc = Min(g.mc, j.m - ic);
-        const float* ad = nullptr;
-        if (j.direct_a) {  // only the last, partial micro-panel needs a padded copy
-          ad = j.a + ic * j.lda + pc;
-          const size_t whole = mc / g.mr * g.mr;
-          if (whole < mc) PackA(false, j.a, j.lda, ic + whole, pc, mc - whole, kc, g.mr, j.a_stride, pa + whole * j.a_stride);
-        } else {
-          PackA(j.ta, j.a, j.lda, ic, pc, mc, kc, g.mr, j.a_stride, pa);
-        }
+        const float* ad = j.direct_a ? j.a + ic * j.lda + pc : nullptr;
+        if (!ad) PackA(j.ta, j.a, j.lda, ic, pc, mc, kc, g.mr, j.a_stride, pa);
         j.macro(mc, nc, kc, ad, j.lda, pa, bd, j.ldb, j.pb, jp0, jp1, j.c + ic * j.ldc + jc, j.ldc, j.alpha, beta_k,
                 last && j.bias ? j.bias + jc : nullptr, last ? j.act : (int)LM_ACT_NONE);
       }
