@@ -1,6 +1,7 @@
 /* gemm.c - SGEMM of loom against OpenBLAS, BLIS and oneDNN, in one process, interleaved.
  *
- *   gemm [--json FILE] [--reps N] [--threads 1,2] [--filter TEXT] [--quick]
+ *   gemm [--json FILE] [--reps N] [--threads 1,2] [--libs loom,openblas,blis,onednn]
+ *        [--filter TEXT] [--quick]
  *
  * The other libraries are loaded with dlopen (RTLD_LOCAL: OpenBLAS and BLIS both define
  * cblas_sgemm), so none of them is linked into libloom or needed to build it; a missing
@@ -112,22 +113,28 @@ static const int64_t shapes[][3] = {
 };
 
 int main(int argc, char **argv) {
-  const char *json = NULL, *filter = NULL, *thread_list = "1,2";
+  const char *json = NULL, *filter = NULL, *thread_list = "1,2", *lib_list = "loom,openblas,blis,onednn";
   bench_opts opts = {.reps = 7};
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) opts.reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) thread_list = argv[++i];
+    else if (!strcmp(argv[i], "--libs") && i + 1 < argc) lib_list = argv[++i];
     else if (!strcmp(argv[i], "--quick")) opts = (bench_opts){.warmup = 1, .reps = 3, .min_rep_s = 0.005};
     else {
-      fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--threads 1,2] [--filter TEXT] [--quick]\n",
+      fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--threads 1,2] [--libs LIST] [--filter TEXT] [--quick]\n",
               argv[0]);
       return 2;
     }
   }
   if (opts.reps < 1) opts.reps = 7;
   load_libraries(stdout);
+  /* --libs: which of them run (a spinning idle OpenBLAS thread pool, say, takes a core
+   * from whoever runs next, so scaling is best measured alone) */
+  if (!strstr(lib_list, "openblas")) openblas_sgemm = NULL;
+  if (!strstr(lib_list, "blis")) blis_sgemm = NULL;
+  if (!strstr(lib_list, "onednn")) dnnl_sgemm = NULL;
   const char *target = loom_simd_target();
   const int bits = peak_bits_of(target);
   printf("loom %s: SIMD %s; peak is measured with %d-bit FMA chains\n", loom_version(), target, bits);

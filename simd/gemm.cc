@@ -213,15 +213,15 @@ lm_gemm_blocking Blocking() {
   const size_t kc_max = HWY_DYNAMIC_DISPATCH(KcMaxImpl)();
   kc = kc < 128 ? 128 : kc > kc_max ? kc_max : kc / 8 * 8;
   size_t mc = (size_t)l2 / 4 / (kc * sizeof(float));
-  mc = mc < g.mr ? g.mr : mc / g.mr * g.mr;
+  mc = mc < g.mr ? g.mr : (mc + g.mr / 2) / g.mr * g.mr;  // nearest multiple of mr
   g.kc = kc;
   g.mc = mc;
   g.nc = 4096 / g.nr * g.nr;
   return g;
 }
 
-// Grow-only, 64-byte aligned scratch kept per thread (OpenMP's threads persist), so
-// packing allocates only when a call needs more than any call before it on that thread.
+// Grow-only, 64-byte aligned scratch kept per calling thread, so packing allocates
+// only when a call needs more than any call before it on that thread.
 struct Scratch {
   float* p = nullptr;
   size_t cap = 0;
@@ -330,12 +330,12 @@ struct Job {
   lm_gemm_blocking g;
   MacroFn macro;
   float* pb;          // the shared packed B block
+  float* pa;          // packed A blocks, a_floats for each thread
   size_t a_floats;    // per-thread packed A block
   size_t a_stride;
   int nt, tm;         // threads asked for; of them, along M
   bool direct_a;      // whole A micro-panels read in place, not packed
   bool direct_b;      // whole B micro-panels read in place, not packed
-  bool no_memory;
 };
 
 // One thread's share (also runs alone, outside any parallel region: the worksharing
@@ -349,24 +349,21 @@ void Work(Job& j) {
   const int ti = full ? tid / tn : 0, tj = full ? tid % tn : 0;
   const bool works = full || tid == 0;
   const size_t n_ic = CeilDiv(j.m, g.mc);
-  float* pa = tls_a.Get(j.a_floats);
-  if (!pa) {
-#pragma omp atomic write
-    j.no_memory = true;
-  }
-#pragma omp barrier
-  bool stop;
-#pragma omp atomic read
-  stop = j.no_memory;
-  for (size_t jc = 0; jc < j.n && !stop; jc += g.nc) {
+  float* pa = j.pa + (size_t)tid * j.a_floats;
+  // Synchronise only around packed B: a product that reads B in place whole (small
+  // problems) runs without a single barrier.
+  for (size_t jc = 0; jc < j.n; jc += g.nc) {
     const size_t nc = Min(g.nc, j.n - jc), np = CeilDiv(nc, g.nr);
+    // In place, only the last, partial micro-panel of B needs a padded copy.
+    const size_t jp_first = j.direct_b ? nc / g.nr : 0;
+    const bool packs_b = jp_first < np;
     for (size_t pc = 0; pc < j.k; pc += g.kc) {
       const size_t kc = Min(g.kc, j.k - pc);
-      // In place, only the last, partial micro-panel of B needs a padded copy.
-      const long jp_first = j.direct_b ? (long)(nc / g.nr) : 0;
+      if (packs_b) {
 #pragma omp for schedule(static)
-      for (long jp = jp_first; jp < (long)np; ++jp)
-        PackBPanel(j.tb, j.b, j.ldb, pc, jc, nc, kc, g.nr, (size_t)jp, j.pb);
+        for (long jp = (long)jp_first; jp < (long)np; ++jp)
+          PackBPanel(j.tb, j.b, j.ldb, pc, jc, nc, kc, g.nr, (size_t)jp, j.pb);
+      }
       const float* bd = j.direct_b ? j.b + pc * j.ldb + jc : nullptr;
       const bool last = pc + kc == j.k;
       const float beta_k = pc == 0 ? j.beta : 1.0f;
@@ -375,10 +372,13 @@ void Work(Job& j) {
         const size_t ic = ib * g.mc, mc = Min(g.mc, j.m - ic);
         const float* ad = j.direct_a ? j.a + ic * j.lda + pc : nullptr;
         if (!ad) PackA(j.ta, j.a, j.lda, ic, pc, mc, kc, g.mr, j.a_stride, pa);
-        j.macro(mc, nc, kc, ad, j.lda, pa, bd, j.ldb, j.pb, jp0, jp1, j.c + ic * j.ldc + jc, j.ldc, j.alpha, beta_k,
-                last && j.bias ? j.bias + jc : nullptr, last ? j.act : (int)LM_ACT_NONE);
+        j.macro(mc, nc, kc, ad, j.lda, pa, bd, j.ldb, j.pb, jp0, jp1, j.c + ic * j.ldc + jc,
+                j.ldc, j.alpha, beta_k, last && j.bias ? j.bias + jc : nullptr,
+                last ? j.act : (int)LM_ACT_NONE);
       }
+      if (packs_b && (!last || jc + nc < j.n)) {
 #pragma omp barrier
+      }
     }
   }
 }
@@ -404,27 +404,31 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
     ScaleOnly(m, n, beta, c, ldc, ep);
     return LOOM_OK;
   }
-  const lm_gemm_blocking g = Blocking();
+  lm_gemm_blocking g = Blocking();
+  // Blocks of equal height (a whole number of tiles each), so that M blocks shared out
+  // among threads carry the same work: 128 rows in blocks of 126 would leave one thread 2.
+  g.mc = CeilDiv(CeilDiv(m, CeilDiv(m, g.mc)), g.mr) * g.mr;
   const size_t kc_max = Min(g.kc, k), nc_max = Min(g.nc, CeilDiv(n, g.nr) * g.nr);
   const size_t mc_max = Min(g.mc, CeilDiv(m, g.mr) * g.mr);
   const size_t a_stride = HWY_DYNAMIC_DISPATCH(AStrideImpl)();
-  float* pb = tls_b.Get(kc_max * nc_max);
-  if (!pb) return lm_error(LOOM_ENOMEM, "loom_sgemm", "no memory for a %zu-float packing buffer",
-                           kc_max * nc_max);
   const int nt = lm_threads_for(m * n * k / 16);
+  // Both packing buffers come from the calling thread's scratch, so that the workers
+  // need no allocation and a failure is known before any work starts.
+  float* pb = tls_b.Get(kc_max * nc_max);
+  float* pa = tls_a.Get((size_t)nt * mc_max * a_stride);
+  if (!pb || !pa)
+    return lm_error(LOOM_ENOMEM, "loom_sgemm", "no memory for %zu floats of packing buffers",
+                    kc_max * nc_max + (size_t)nt * mc_max * a_stride);
   Job job{ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
           ep ? ep->bias : nullptr, ep ? (int)ep->act : (int)LM_ACT_NONE,
-          g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, mc_max * a_stride, a_stride, nt,
-          ThreadsAlongM(nt, CeilDiv(m, g.mc)), DirectA(ta, n, lda, g), DirectB(tb, m, ldb, g), false};
+          g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, pa, mc_max * a_stride, a_stride, nt,
+          ThreadsAlongM(nt, CeilDiv(m, g.mc)), DirectA(ta, n, lda, g), DirectB(tb, m, ldb, g)};
   if (nt == 1) {
     Work(job);  // no parallel region: its start-up costs as much as a small product
   } else {
 #pragma omp parallel num_threads(nt)
     Work(job);
   }
-  if (job.no_memory)
-    return lm_error(LOOM_ENOMEM, "loom_sgemm", "no memory for a %zu-float packing buffer",
-                    mc_max * a_stride);
   return LOOM_OK;
 }
 
