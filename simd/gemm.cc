@@ -77,9 +77,10 @@ struct Epi {
   int act;
 };
 
-// c[0..N) = act(alpha * acc + beta * c + bias)
+// c[0..N) = act(alpha * acc + beta * c + bias); e is a copy, so stores to c cannot
+// alias its fields and the tests are hoisted.
 template <class V>
-HWY_INLINE void Finish(DG d, V acc, float* HWY_RESTRICT c, const Epi& e, size_t col) {
+HWY_INLINE void Finish(DG d, V acc, float* HWY_RESTRICT c, const Epi e, size_t col) {
   V r = e.alpha == 1.0f ? acc : hn::Mul(hn::Set(d, e.alpha), acc);
   if (e.beta != 0.0f) r = hn::MulAdd(hn::Set(d, e.beta), hn::LoadU(d, c), r);
   if (e.bias) r = hn::Add(r, hn::LoadU(d, e.bias + col));
@@ -90,15 +91,24 @@ HWY_INLINE void Finish(DG d, V acc, float* HWY_RESTRICT c, const Epi& e, size_t 
 #define LM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
 static_assert(kMR <= 14, "LM_ROWS names 14 rows");
 
-// One R x 2N tile (R <= kMR): A rows `as` floats apart (packed: kAStride; in place: lda),
-// B rows `bs` apart (packed: 2N; in place: ldb), c the tile in C. Accumulators are named
-// variables, not an array: SVE vectors are sizeless and cannot live in arrays.
-template <size_t R>
-HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as,
+// One R x 2N tile (R <= kMR): A rows `as` floats apart (packed: kAStride, a constant, so
+// every broadcast is a fixed displacement; in place: lda, a run-time stride reached from
+// five row pointers with scaled-index addressing, so the 14 row offsets need not live in
+// registers), B rows `bs` apart (packed: 2N; in place: ldb), c the tile in C.
+// Accumulators are named variables, not an array: SVE vectors are sizeless and cannot
+// live in arrays.
+template <size_t R, bool kPacked>
+HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as_rt,
                        const float* HWY_RESTRICT pb, size_t bs, float* HWY_RESTRICT c, size_t ldc,
                        const Epi& e) {
   const DG d;
   const size_t N = hn::Lanes(d);
+  const size_t as = kPacked ? kAStride : as_rt;
+  const float* HWY_RESTRICT a0 = pa;
+  const float* HWY_RESTRICT a3 = pa + (R > 3 ? 3 * as : 0);
+  const float* HWY_RESTRICT a6 = pa + (R > 6 ? 6 * as : 0);
+  const float* HWY_RESTRICT a9 = pa + (R > 9 ? 9 * as : 0);
+  const float* HWY_RESTRICT a12 = pa + (R > 12 ? 12 * as : 0);
 #define LM_DECL(i)                             \
   [[maybe_unused]] auto c##i##a = hn::Zero(d); \
   [[maybe_unused]] auto c##i##b = hn::Zero(d);
@@ -107,21 +117,44 @@ HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as,
   for (size_t p = 0; p < kc; ++p) {
     const auto b0 = hn::LoadU(d, pb);  // B may be read in place, unaligned
     const auto b1 = hn::LoadU(d, pb + N);
+#define LM_AROW(i) \
+  (kPacked ? pa[(i) * kAStride] \
+           : ((i) < 3 ? a0 : (i) < 6 ? a3 : (i) < 9 ? a6 : (i) < 12 ? a9 : a12)[((i) % 3) * as])
 #define LM_FMA(i)                            \
   if constexpr (i < R) {                     \
-    const auto ai = hn::Set(d, pa[i * as]); \
+    const auto ai = hn::Set(d, LM_AROW(i));  \
     c##i##a = hn::MulAdd(ai, b0, c##i##a);   \
     c##i##b = hn::MulAdd(ai, b1, c##i##b);   \
   }
     LM_ROWS(LM_FMA)
 #undef LM_FMA
-    pa += 1;
+#undef LM_AROW
+    if (kPacked) {
+      pa += 1;
+    } else {
+      a0 += 1;
+      a3 += 1;
+      a6 += 1;
+      a9 += 1;
+      a12 += 1;
+    }
     pb += bs;
+  }
+  const Epi ep = e;
+  if (ep.alpha == 1.0f && ep.beta == 0.0f && !ep.bias && ep.act == LM_ACT_NONE) {
+#define LM_STORE(i)                                \
+  if constexpr (i < R) {                           \
+    hn::StoreU(c##i##a, d, c + i * ldc);           \
+    hn::StoreU(c##i##b, d, c + i * ldc + N);       \
+  }
+    LM_ROWS(LM_STORE)  // the plain product: nothing to combine
+#undef LM_STORE
+    return;
   }
 #define LM_STORE(i)                                \
   if constexpr (i < R) {                           \
-    Finish(d, c##i##a, c + i * ldc, e, 0);         \
-    Finish(d, c##i##b, c + i * ldc + N, e, N);     \
+    Finish(d, c##i##a, c + i * ldc, ep, 0);        \
+    Finish(d, c##i##b, c + i * ldc + N, ep, N);    \
   }
   LM_ROWS(LM_STORE)
 #undef LM_STORE
@@ -129,12 +162,14 @@ HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as,
 
 using TileFn = void (*)(size_t, const float*, size_t, const float*, size_t, float*, size_t,
                        const Epi&);
-template <size_t... I>
+template <bool kPacked, size_t... I>
 constexpr std::array<TileFn, sizeof...(I)> MakeTiles(std::index_sequence<I...>) {
-  return {&Tile<I + 1>...};
+  return {&Tile<I + 1, kPacked>...};
 }
-// kTiles[r - 1] computes r rows: a partial row tile costs only its own rows.
-constexpr std::array<TileFn, kMR> kTiles = MakeTiles(std::make_index_sequence<kMR>());
+// kTiles[packed][r - 1] computes r rows: a partial row tile costs only its own rows.
+constexpr std::array<TileFn, kMR> kTiles[2] = {
+    MakeTiles<false>(std::make_index_sequence<kMR>()),
+    MakeTiles<true>(std::make_index_sequence<kMR>())};
 
 // The macro-kernel: B micro-panels [jp0, jp1) of a packed kc x nc block against every
 // micro-panel of a packed mc x kc A block; c is C at the blocks' corner. Partial rows
@@ -162,13 +197,14 @@ void MacroImpl(size_t mc, size_t nc, size_t kc, const float* ad, size_t lda, flo
       float* cij = c + i * ldc + j;
       const float* ai = ad ? ad + i * lda : pa + i * kAStride;  // A in place, or packed
       const size_t as = ad ? lda : kAStride;
+      const TileFn* tiles = kTiles[ad ? 0 : 1].data();
       if (nr == NR) {
-        kTiles[mr - 1](kc, ai, as, pbj, bs, cij, ldc, e);
+        tiles[mr - 1](kc, ai, as, pbj, bs, cij, ldc, e);
         continue;
       }
       if (beta != 0.0f)
         for (size_t r = 0; r < mr; ++r) memcpy(tile + r * NR, cij + r * ldc, nr * sizeof(float));
-      kTiles[mr - 1](kc, ai, as, pbj, bs, tile, NR, e);
+      tiles[mr - 1](kc, ai, as, pbj, bs, tile, NR, e);
       for (size_t r = 0; r < mr; ++r) memcpy(cij + r * ldc, tile + r * NR, nr * sizeof(float));
     }
   }
@@ -293,14 +329,17 @@ void ScaleOnly(size_t m, size_t n, float beta, float* c, size_t ldc, const lm_ge
 
 // Packing pays when the packed copy is reused often and the original's rows would fight
 // over L1/L2 sets. A micro-panel of A is reused once per B micro-panel (n / nr times); a
-// B micro-panel once per A micro-panel of every M block: with a single M block, the
-// copy would be read once. Rows a multiple of 4 KiB apart alias in the caches: pack.
+// B micro-panel once per A micro-panel of every M block: with one or two M blocks, the
+// copy would be read too few times to pay for itself. Rows a multiple of 4 KiB apart alias in the caches: pack.
 bool Aliases(size_t ld) { return (ld * sizeof(float)) % 4096 == 0; }
 bool DirectA(bool ta, size_t n, size_t lda, const lm_gemm_blocking& g) {
   return !ta && n <= 4 * g.nr && !Aliases(lda);
 }
-bool DirectB(bool tb, size_t m, size_t ldb, const lm_gemm_blocking& g) {
-  return !tb && m <= g.mc && !Aliases(ldb);
+bool DirectB(bool tb, size_t m, size_t k, size_t ldb, const lm_gemm_blocking& g) {
+  // and a micro-panel read in place spans few pages (each k step is a row of B: deep
+  // panels of wide rows would miss the TLB on every step)
+  const size_t span = Min(k, g.kc) * ldb * sizeof(float);
+  return !tb && m <= 2 * g.mc && !Aliases(ldb) && span <= (256u << 10);
 }
 
 // Largest divisor of t that is <= limit: threads along M; the rest go along N.
@@ -405,6 +444,7 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
     return LOOM_OK;
   }
   lm_gemm_blocking g = Blocking();
+  const bool direct_a = DirectA(ta, n, lda, g), direct_b = DirectB(tb, m, k, ldb, g);
   // Blocks of equal height (a whole number of tiles each), so that M blocks shared out
   // among threads carry the same work: 128 rows in blocks of 126 would leave one thread 2.
   g.mc = CeilDiv(CeilDiv(m, CeilDiv(m, g.mc)), g.mr) * g.mr;
@@ -422,7 +462,7 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
   Job job{ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
           ep ? ep->bias : nullptr, ep ? (int)ep->act : (int)LM_ACT_NONE,
           g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, pa, mc_max * a_stride, a_stride, nt,
-          ThreadsAlongM(nt, CeilDiv(m, g.mc)), DirectA(ta, n, lda, g), DirectB(tb, m, ldb, g)};
+          ThreadsAlongM(nt, CeilDiv(m, g.mc)), direct_a, direct_b};
   if (nt == 1) {
     Work(job);  // no parallel region: its start-up costs as much as a small product
   } else {
