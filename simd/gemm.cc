@@ -7,6 +7,7 @@
 // the micro-kernel's k loop. Threads split ic blocks and/or jr panels, never k.
 #include <stdlib.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 #include <string.h>
@@ -23,6 +24,7 @@
 #define HWY_TARGET_INCLUDE "simd/gemm.cc"
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
+#include "hwy/cache_control.h"
 #include "hwy/contrib/math/math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -109,6 +111,12 @@ HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as_rt,
   const float* HWY_RESTRICT a6 = pa + (R > 6 ? 6 * as : 0);
   const float* HWY_RESTRICT a9 = pa + (R > 9 ? 9 * as : 0);
   const float* HWY_RESTRICT a12 = pa + (R > 12 ? 12 * as : 0);
+  // The tile of C is read or written only at the end: ask for it now, so a C that has
+  // left the caches between two K blocks arrives while the k loop runs.
+  for (size_t i = 0; i < R; ++i) {
+    hwy::Prefetch(c + i * ldc);
+    hwy::Prefetch(c + i * ldc + 2 * N - 1);
+  }
 #define LM_DECL(i)                             \
   [[maybe_unused]] auto c##i##a = hn::Zero(d); \
   [[maybe_unused]] auto c##i##b = hn::Zero(d);
@@ -171,7 +179,8 @@ constexpr std::array<TileFn, kMR> kTiles[2] = {
     MakeTiles<false>(std::make_index_sequence<kMR>()),
     MakeTiles<true>(std::make_index_sequence<kMR>())};
 
-// The macro-kernel: B micro-panels [jp0, jp1) of a packed kc x nc block against every
+// The macro-kernel: B micro-panels [jp0, jp1) of a kc x nc block (packed from pb, which
+// holds panel jp0 first, or in place at bd) against every
 // micro-panel of a packed mc x kc A block; c is C at the blocks' corner. Partial rows
 // run a shorter tile; partial columns go through a local tile, so nothing outside C (or
 // the bias) is read or written.
@@ -190,7 +199,7 @@ void MacroImpl(size_t mc, size_t nc, size_t kc, const float* ad, size_t lda, flo
       e.bias = tbias;
     }
     // B read in place (bd) for whole micro-panels; the packed copy otherwise.
-    const float* pbj = bd && nr == NR ? bd + j : pb + j * kc;
+    const float* pbj = bd && nr == NR ? bd + j : pb + (jp - jp0) * NR * kc;
     const size_t bs = bd && nr == NR ? ldb : NR;
     for (size_t i = 0; i < mc; i += kMR) {
       const size_t mr = mc - i < kMR ? mc - i : kMR;
@@ -227,21 +236,29 @@ namespace {
 size_t Min(size_t a, size_t b) { return a < b ? a : b; }
 size_t CeilDiv(size_t a, size_t b) { return (a + b - 1) / b; }
 
+// sysconf may run CPUID, which traps in a VM: ask once.
+long L1Bytes() {
+  static const long v = [] {
+    const long r = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    return r > 0 ? r : 32l << 10;
+  }();
+  return v;
+}
+long L2Bytes() {
+  static const long v = [] {
+    const long r = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return r > 0 ? r : 512l << 10;
+  }();
+  return v;
+}
+
 lm_gemm_blocking Blocking() {
   lm_gemm_blocking g;
   g.mr = HWY_DYNAMIC_DISPATCH(TileRowsImpl)();
   g.nr = HWY_DYNAMIC_DISPATCH(TileColsImpl)();
   // From this CPU's caches: a B micro-panel (kc x nr) takes half of L1, an A block
   // (mc x kc) half of L2; the B block (kc x nc) is left to L3.
-  // sysconf may run CPUID, which traps in a VM: ask once.
-  static const long l1 = [] {
-    const long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
-    return v > 0 ? v : 32l << 10;
-  }();
-  static const long l2 = [] {
-    const long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return v > 0 ? v : 512l << 10;
-  }();
+  const long l1 = L1Bytes(), l2 = L2Bytes();
   // Measured on Zen 5 (48 KiB L1, 1 MiB L2): a deep kc (B micro-panel a third larger
   // than L1, streamed from L2) and a small A block (a quarter of L2) beat the textbook
   // halves by 5-30%, mostly by touching C less often.
@@ -249,7 +266,7 @@ lm_gemm_blocking Blocking() {
   const size_t kc_max = HWY_DYNAMIC_DISPATCH(KcMaxImpl)();
   kc = kc < 128 ? 128 : kc > kc_max ? kc_max : kc / 8 * 8;
   size_t mc = (size_t)l2 / 4 / (kc * sizeof(float));
-  mc = mc < g.mr ? g.mr : (mc + g.mr / 2) / g.mr * g.mr;  // nearest multiple of mr
+  mc = CeilDiv(mc, g.mr) * g.mr;  // a whole number of tiles (128 rows: one block, not two)
   g.kc = kc;
   g.mc = mc;
   g.nc = 4096 / g.nr * g.nr;
@@ -292,24 +309,31 @@ void PackA(bool ta, const float* a, size_t lda, size_t ic, size_t pc, size_t mc,
   for (size_t r = mc; r < padded; ++r) memset(pa + r * stride, 0, kc * sizeof(float));
 }
 
-// op(B) depth [pc, pc + kc), columns of micro-panel jp of the block at jc -> kc x nr,
-// zero-padded to the panel width.
-void PackBPanel(bool tb, const float* b, size_t ldb, size_t pc, size_t jc, size_t nc, size_t kc,
-                size_t nr, size_t jp, float* pb) {
-  const size_t j = jp * nr, cols = Min(nr, nc - j);
-  float* dst = pb + j * kc;
-  if (!tb) {
-    for (size_t p = 0; p < kc; ++p) {
-      memcpy(dst + p * nr, b + (pc + p) * ldb + jc + j, cols * sizeof(float));
-      for (size_t x = cols; x < nr; ++x) dst[p * nr + x] = 0.0f;
+// op(B) depth [pc, pc + kc), micro-panels [jp0, jp1) of the block at jc -> dst, each
+// kc x nr, zero-padded to the panel width. A plain B is copied a row at a time across
+// all the panels, so memory is read in long runs rather than nr floats per row.
+void PackB(bool tb, const float* b, size_t ldb, size_t pc, size_t jc, size_t nc, size_t kc,
+           size_t nr, size_t jp0, size_t jp1, float* dst) {
+  for (size_t jp = jp0; jp < jp1; ++jp) {
+    const size_t j = jp * nr, cols = Min(nr, nc - j);
+    float* panel = dst + (jp - jp0) * nr * kc;
+    if (tb) {
+      for (size_t x = 0; x < cols; ++x) {
+        const float* src = b + (jc + j + x) * ldb + pc;
+        for (size_t p = 0; p < kc; ++p) panel[p * nr + x] = src[p];
+      }
     }
-  } else {
-    for (size_t x = 0; x < cols; ++x) {
-      const float* src = b + (jc + j + x) * ldb + pc;
-      for (size_t p = 0; p < kc; ++p) dst[p * nr + x] = src[p];
+    if (cols < nr)
+      for (size_t p = 0; p < kc; ++p)
+        for (size_t x = cols; x < nr; ++x) panel[p * nr + x] = 0.0f;
+  }
+  if (tb) return;
+  for (size_t p = 0; p < kc; ++p) {
+    const float* src = b + (pc + p) * ldb + jc;
+    for (size_t jp = jp0; jp < jp1; ++jp) {
+      const size_t j = jp * nr, cols = Min(nr, nc - j);
+      memcpy(dst + (jp - jp0) * nr * kc + p * nr, src + j, cols * sizeof(float));
     }
-    for (size_t p = 0; p < kc; ++p)
-      for (size_t x = cols; x < nr; ++x) dst[p * nr + x] = 0.0f;
   }
 }
 
@@ -369,16 +393,16 @@ struct Job {
   lm_gemm_blocking g;
   MacroFn macro;
   float* pb;          // the shared packed B block
-  float* pa;          // packed A blocks, a_floats for each thread
-  size_t a_floats;    // per-thread packed A block
+  float* pa;          // per thread, a_floats: its packed A block
+  size_t a_floats;
   size_t a_stride;
   int nt, tm;         // threads asked for; of them, along M
   bool direct_a;      // whole A micro-panels read in place, not packed
   bool direct_b;      // whole B micro-panels read in place, not packed
 };
 
-// One thread's share (also runs alone, outside any parallel region: the worksharing
-// directives then bind to a team of one). Threads form a tm x (nt / tm) grid: ic blocks
+// One thread's share (also runs alone, outside any parallel region: the barriers then
+// bind to a team of one). Threads form a tm x (nt / tm) grid: ic blocks
 // go round-robin along M, B micro-panels are split in contiguous ranges along N.
 void Work(Job& j) {
   const lm_gemm_blocking& g = j.g;
@@ -389,33 +413,40 @@ void Work(Job& j) {
   const bool works = full || tid == 0;
   const size_t n_ic = CeilDiv(j.m, g.mc);
   float* pa = j.pa + (size_t)tid * j.a_floats;
-  // Synchronise only around packed B: a product that reads B in place whole (small
-  // problems) runs without a single barrier.
+  // With threads only along N, each packs the B panels it alone reads: no barrier.
+  // Otherwise they pack the block together and wait for each other around it.
+  const bool private_b = tm == 1;
   for (size_t jc = 0; jc < j.n; jc += g.nc) {
     const size_t nc = Min(g.nc, j.n - jc), np = CeilDiv(nc, g.nr);
+    const size_t jp0 = np * (size_t)tj / (size_t)tn, jp1 = np * (size_t)(tj + 1) / (size_t)tn;
     // In place, only the last, partial micro-panel of B needs a padded copy.
     const size_t jp_first = j.direct_b ? nc / g.nr : 0;
     const bool packs_b = jp_first < np;
     for (size_t pc = 0; pc < j.k; pc += g.kc) {
       const size_t kc = Min(g.kc, j.k - pc);
-      if (packs_b) {
-#pragma omp for schedule(static)
-        for (long jp = (long)jp_first; jp < (long)np; ++jp)
-          PackBPanel(j.tb, j.b, j.ldb, pc, jc, nc, kc, g.nr, (size_t)jp, j.pb);
+      if (packs_b && private_b) {
+        const size_t p0 = std::max(jp0, jp_first);
+        if (works && p0 < jp1)
+          PackB(j.tb, j.b, j.ldb, pc, jc, nc, kc, g.nr, p0, jp1, j.pb + p0 * g.nr * kc);
+      } else if (packs_b) {
+        const size_t cnt = np - jp_first;
+        const size_t q0 = jp_first + cnt * (size_t)tid / (size_t)team;
+        const size_t q1 = jp_first + cnt * (size_t)(tid + 1) / (size_t)team;
+        if (q0 < q1) PackB(j.tb, j.b, j.ldb, pc, jc, nc, kc, g.nr, q0, q1, j.pb + q0 * g.nr * kc);
+#pragma omp barrier
       }
       const float* bd = j.direct_b ? j.b + pc * j.ldb + jc : nullptr;
       const bool last = pc + kc == j.k;
       const float beta_k = pc == 0 ? j.beta : 1.0f;
-      const size_t jp0 = np * (size_t)tj / (size_t)tn, jp1 = np * (size_t)(tj + 1) / (size_t)tn;
       for (size_t ib = (size_t)ti; works && ib < n_ic && jp0 < jp1; ib += (size_t)tm) {
         const size_t ic = ib * g.mc, mc = Min(g.mc, j.m - ic);
         const float* ad = j.direct_a ? j.a + ic * j.lda + pc : nullptr;
         if (!ad) PackA(j.ta, j.a, j.lda, ic, pc, mc, kc, g.mr, j.a_stride, pa);
-        j.macro(mc, nc, kc, ad, j.lda, pa, bd, j.ldb, j.pb, jp0, jp1, j.c + ic * j.ldc + jc,
-                j.ldc, j.alpha, beta_k, last && j.bias ? j.bias + jc : nullptr,
-                last ? j.act : (int)LM_ACT_NONE);
+        j.macro(mc, nc, kc, ad, j.lda, pa, bd, j.ldb, j.pb + jp0 * g.nr * kc, jp0, jp1,
+                j.c + ic * j.ldc + jc, j.ldc, j.alpha, beta_k,
+                last && j.bias ? j.bias + jc : nullptr, last ? j.act : (int)LM_ACT_NONE);
       }
-      if (packs_b && (!last || jc + nc < j.n)) {
+      if (packs_b && !private_b && (!last || jc + nc < j.n)) {
 #pragma omp barrier
       }
     }
@@ -455,13 +486,14 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
   // Both packing buffers come from the calling thread's scratch, so that the workers
   // need no allocation and a failure is known before any work starts.
   float* pb = tls_b.Get(kc_max * nc_max);
-  float* pa = tls_a.Get((size_t)nt * mc_max * a_stride);
+  const size_t a_floats = mc_max * a_stride;
+  float* pa = tls_a.Get((size_t)nt * a_floats);
   if (!pb || !pa)
     return lm_error(LOOM_ENOMEM, "loom_sgemm", "no memory for %zu floats of packing buffers",
-                    kc_max * nc_max + (size_t)nt * mc_max * a_stride);
+                    kc_max * nc_max + (size_t)nt * a_floats);
   Job job{ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
           ep ? ep->bias : nullptr, ep ? (int)ep->act : (int)LM_ACT_NONE,
-          g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, pa, mc_max * a_stride, a_stride, nt,
+          g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, pa, a_floats, a_stride, nt,
           ThreadsAlongM(nt, CeilDiv(m, g.mc)), direct_a, direct_b};
   if (nt == 1) {
     Work(job);  // no parallel region: its start-up costs as much as a small product
