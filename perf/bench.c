@@ -19,6 +19,12 @@ static double now_s(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static void settle(double s) {
+  if (s <= 0) return;
+  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+  nanosleep(&ts, NULL);
+}
+
 static int cmp_double(const void *a, const void *b) {
   const double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -62,11 +68,17 @@ void bench_run_interleaved(int count, const char *const *names, bench_fn const *
   long *calls = malloc((size_t)count * sizeof *calls);
   double *t = malloc((size_t)count * (size_t)reps * sizeof *t);
   for (int f = 0; f < count; ++f) calls[f] = calibrate(fns[f], args[f], min_rep);
+  const double pause = opts && count > 1 ? opts->settle_s : 0.0;
   for (int i = 0; i < warmup; ++i)
-    for (int f = 0; f < count; ++f) time_calls(fns[f], args[f], calls[f]);
+    for (int f = 0; f < count; ++f) {
+      time_calls(fns[f], args[f], calls[f]);
+      settle(pause);
+    }
   for (int i = 0; i < reps; ++i)
-    for (int f = 0; f < count; ++f)
+    for (int f = 0; f < count; ++f) {
       t[f * reps + i] = time_calls(fns[f], args[f], calls[f]) / (double)calls[f];
+      settle(pause);
+    }
   for (int f = 0; f < count; ++f)
     summarise(&out[f], names[f], t + f * reps, reps, calls[f], work, unit);
   free(calls);

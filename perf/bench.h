@@ -16,6 +16,8 @@ typedef struct bench_opts {
   int warmup;       /* warm-up repetitions; 0 = 2 */
   int reps;         /* timed repetitions; 0 = 7 */
   double min_rep_s; /* shortest repetition; 0 = 0.02 s */
+  double settle_s;  /* interleaved runs: pause after each function's repetition, so that
+                       thread pools it left spinning go to sleep before the next one runs */
 } bench_opts;
 
 typedef struct bench_result {

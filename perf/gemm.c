@@ -9,7 +9,9 @@
  * from this process's environment (they force its AVX2 kernels); BLIS 0.9 does not know
  * Zen 5 and gets BLIS_ARCH_TYPE=0 (skx) unless the caller set it. The FMA peak of the
  * vector width loom runs at is measured in the same run; every row gives GFLOP/s, % of
- * that peak, and loom's ratio to the best of the others. */
+ * that peak, and loom's ratio to the best of the others. With 2 threads and more, each
+ * library's repetition is followed by a 0.1 s pause: idle thread pools spin after a call
+ * (OpenBLAS's for ~2^28 cycles, libgomp's briefly) and would slow whoever runs next. */
 #define _GNU_SOURCE /* setenv, unsetenv */
 #include <dlfcn.h>
 #include <omp.h>
@@ -156,6 +158,10 @@ int main(int argc, char **argv) {
     const int t = threads[ti];
     if (t < 1) continue;
     set_threads(t);
+    /* With threads, every library's idle pool spins for a while after a call (OpenBLAS
+     * for ~2^28 cycles) and would take a core from the next one: let it fall asleep. */
+    bench_opts topts = opts;
+    topts.settle_s = t > 1 ? 0.1 : 0.0;
     const double peak = peak_fma_gflops(bits, t);
     printf("\n%d thread%s: measured %d-bit FMA peak %.1f GFLOP/s\n", t, t > 1 ? "s" : "", bits, peak);
     printf("%-16s %9s %9s %9s %9s   %-7s %6s %s\n", "M x N x K", "loom", "OpenBLAS", "BLIS",
@@ -183,7 +189,7 @@ int main(int argc, char **argv) {
       }
       bench_result r[4], by_lib[4] = {0};
       bench_run_interleaved(count, use_names, use_fns, use_args, 2.0 * sa.m * sa.n * sa.k,
-                            "GFLOP/s", &opts, r);
+                            "GFLOP/s", &topts, r);
       for (int i = 0; i < count; ++i) by_lib[idx[i]] = r[i];
       int best = -1;
       for (int l = 1; l < 4; ++l)

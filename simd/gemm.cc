@@ -479,10 +479,17 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
   // Blocks of equal height (a whole number of tiles each), so that M blocks shared out
   // among threads carry the same work: 128 rows in blocks of 126 would leave one thread 2.
   g.mc = CeilDiv(CeilDiv(m, CeilDiv(m, g.mc)), g.mr) * g.mr;
+  const int nt = lm_threads_for(m * n * k / 8);
+  // Threads go along M as far as there are M blocks, the rest along N's micro-panels;
+  // when N has too few panels for them (n = 32: one), cut M finer instead.
+  int tm = ThreadsAlongM(nt, CeilDiv(m, g.mc));
+  if (tm < nt && CeilDiv(Min(n, g.nc), g.nr) < 2 * (size_t)(nt / tm)) {
+    g.mc = CeilDiv(CeilDiv(m, (size_t)nt), g.mr) * g.mr;
+    tm = ThreadsAlongM(nt, CeilDiv(m, g.mc));
+  }
   const size_t kc_max = Min(g.kc, k), nc_max = Min(g.nc, CeilDiv(n, g.nr) * g.nr);
   const size_t mc_max = Min(g.mc, CeilDiv(m, g.mr) * g.mr);
   const size_t a_stride = HWY_DYNAMIC_DISPATCH(AStrideImpl)();
-  const int nt = lm_threads_for(m * n * k / 16);
   // Both packing buffers come from the calling thread's scratch, so that the workers
   // need no allocation and a failure is known before any work starts.
   float* pb = tls_b.Get(kc_max * nc_max);
@@ -494,7 +501,7 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
   Job job{ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
           ep ? ep->bias : nullptr, ep ? (int)ep->act : (int)LM_ACT_NONE,
           g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, pa, a_floats, a_stride, nt,
-          ThreadsAlongM(nt, CeilDiv(m, g.mc)), direct_a, direct_b};
+          tm, direct_a, direct_b};
   if (nt == 1) {
     Work(job);  // no parallel region: its start-up costs as much as a small product
   } else {
