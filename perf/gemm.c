@@ -1,7 +1,10 @@
 /* gemm.c - SGEMM of loom against OpenBLAS, BLIS and oneDNN, in one process, interleaved.
  *
  *   gemm [--json FILE] [--reps N] [--threads 1,2] [--libs loom,openblas,blis,onednn]
- *        [--filter TEXT] [--quick]
+ *        [--trans NN|TN|NT|TT] [--filter TEXT] [--quick]
+ *
+ * --trans runs every shape as op(A) op(B) with the given transposes (TN: A^T.B, the
+ * weight gradient of a Dense layer; NT: A.B^T, its input gradient).
  *
  * The other libraries are loaded with dlopen (RTLD_LOCAL: OpenBLAS and BLIS both define
  * cblas_sgemm), so none of them is linked into libloom or needed to build it; a missing
@@ -15,6 +18,7 @@
 #define _GNU_SOURCE /* setenv, unsetenv */
 #include <dlfcn.h>
 #include <omp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +30,14 @@
 
 typedef struct {
   int64_t m, n, k;
+  bool ta, tb;
   const float *a, *b;
   float *c;
 } shape_args;
+
+/* Leading dimensions of the stored operands (row-major). */
+static int64_t ld_a(const shape_args *s) { return s->ta ? s->m : s->k; }
+static int64_t ld_b(const shape_args *s) { return s->tb ? s->k : s->n; }
 
 /* ---- the libraries */
 typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
@@ -81,21 +90,23 @@ static void load_libraries(FILE *info) {
 
 static void run_loom(void *p) {
   shape_args *s = p;
-  loom_sgemm(false, false, s->m, s->n, s->k, 1.0f, s->a, s->k, s->b, s->n, 0.0f, s->c, s->n);
+  loom_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, s->a, ld_a(s), s->b, ld_b(s), 0.0f, s->c, s->n);
 }
 static void run_openblas(void *p) {
-  shape_args *s = p; /* CblasRowMajor = 101, CblasNoTrans = 111 */
-  openblas_sgemm(101, 111, 111, (int)s->m, (int)s->n, (int)s->k, 1.0f, s->a, (int)s->k, s->b,
-                 (int)s->n, 0.0f, s->c, (int)s->n);
+  shape_args *s = p; /* CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 */
+  openblas_sgemm(101, s->ta ? 112 : 111, s->tb ? 112 : 111, (int)s->m, (int)s->n, (int)s->k, 1.0f,
+                 s->a, (int)ld_a(s), s->b, (int)ld_b(s), 0.0f, s->c, (int)s->n);
 }
 static void run_blis(void *p) {
   shape_args *s = p;
-  const float one = 1.0f, zero = 0.0f; /* BLIS_NO_TRANSPOSE = 0; row-major via strides */
-  blis_sgemm(0, 0, s->m, s->n, s->k, &one, s->a, s->k, 1, s->b, s->n, 1, &zero, s->c, s->n, 1);
+  const float one = 1.0f, zero = 0.0f; /* no transpose flags: a transpose is swapped strides */
+  blis_sgemm(0, 0, s->m, s->n, s->k, &one, s->a, s->ta ? 1 : ld_a(s), s->ta ? ld_a(s) : 1, s->b,
+             s->tb ? 1 : ld_b(s), s->tb ? ld_b(s) : 1, &zero, s->c, s->n, 1);
 }
 static void run_dnnl(void *p) {
   shape_args *s = p;
-  dnnl_sgemm('N', 'N', s->m, s->n, s->k, 1.0f, s->a, s->k, s->b, s->n, 0.0f, s->c, s->n);
+  dnnl_sgemm(s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, 1.0f, s->a, ld_a(s), s->b,
+             ld_b(s), 0.0f, s->c, s->n);
 }
 
 static void set_threads(int t) {
@@ -116,6 +127,7 @@ static const int64_t shapes[][3] = {
 
 int main(int argc, char **argv) {
   const char *json = NULL, *filter = NULL, *thread_list = "1,2", *lib_list = "loom,openblas,blis,onednn";
+  const char *trans = "NN";
   bench_opts opts = {.reps = 7};
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
@@ -123,9 +135,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) thread_list = argv[++i];
     else if (!strcmp(argv[i], "--libs") && i + 1 < argc) lib_list = argv[++i];
+    else if (!strcmp(argv[i], "--trans") && i + 1 < argc) trans = argv[++i];
     else if (!strcmp(argv[i], "--quick")) opts = (bench_opts){.warmup = 1, .reps = 3, .min_rep_s = 0.005};
     else {
-      fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--threads 1,2] [--libs LIST] [--filter TEXT] [--quick]\n",
+      fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--threads 1,2] [--libs LIST] [--trans NN|TN|NT|TT] [--filter TEXT] [--quick]\n",
               argv[0]);
       return 2;
     }
@@ -172,9 +185,10 @@ int main(int argc, char **argv) {
     printf("\n%-16s %9s %9s %9s %9s   %-8s %6s %6s %s\n", "M x N x K", "loom", "OpenBLAS", "BLIS",
            "oneDNN", "best", "loom%", "best%", "loom/best (time; share)");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
-      shape_args sa = {shapes[s][0], shapes[s][1], shapes[s][2], a, b, c};
+      shape_args sa = {shapes[s][0], shapes[s][1], shapes[s][2], trans[0] == 'T', trans[1] == 'T', a, b, c};
       char tag[64];
-      snprintf(tag, sizeof tag, "%lldx%lldx%lld", (long long)sa.m, (long long)sa.n, (long long)sa.k);
+      snprintf(tag, sizeof tag, "%lldx%lldx%lld%s%s", (long long)sa.m, (long long)sa.n, (long long)sa.k,
+               strcmp(trans, "NN") ? "/" : "", strcmp(trans, "NN") ? trans : "");
       if (filter && !strstr(tag, filter)) continue;
       const char *libs[4] = {"loom", "openblas", "blis", "onednn"};
       bench_fn fns[4] = {run_loom, run_openblas, run_blis, run_dnnl};
