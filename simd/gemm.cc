@@ -93,19 +93,21 @@ HWY_INLINE void Finish(DG d, V acc, float* HWY_RESTRICT c, const Epi e, size_t c
 #define LM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
 static_assert(kMR <= 14, "LM_ROWS names 14 rows");
 
-// One R x 2N tile (R <= kMR): A rows `as` floats apart (packed: kAStride, a constant, so
-// every broadcast is a fixed displacement; in place: lda, a run-time stride reached from
-// five row pointers with scaled-index addressing, so the 14 row offsets need not live in
+// One R x 2N tile (R <= kMR): A rows `as` floats apart, each row's k steps `ps` apart
+// (packed: kAStride and 1, constants, so every broadcast is a fixed displacement; in
+// place: lda and 1 for a plain A, 1 and lda for a transposed one, reached from five row
+// pointers with scaled-index addressing, so the 14 row offsets need not live in
 // registers), B rows `bs` apart (packed: 2N; in place: ldb), c the tile in C.
 // Accumulators are named variables, not an array: SVE vectors are sizeless and cannot
 // live in arrays.
 template <size_t R, bool kPacked>
-HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as_rt,
+HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as_rt, size_t ps_rt,
                        const float* HWY_RESTRICT pb, size_t bs, float* HWY_RESTRICT c, size_t ldc,
                        const Epi& e) {
   const DG d;
   const size_t N = hn::Lanes(d);
   const size_t as = kPacked ? kAStride : as_rt;
+  const size_t ps = kPacked ? 1 : ps_rt;  // A's step along k
   const float* HWY_RESTRICT a0 = pa;
   const float* HWY_RESTRICT a3 = pa + (R > 3 ? 3 * as : 0);
   const float* HWY_RESTRICT a6 = pa + (R > 6 ? 6 * as : 0);
@@ -140,11 +142,11 @@ HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as_rt,
     if (kPacked) {
       pa += 1;
     } else {
-      a0 += 1;
-      a3 += 1;
-      a6 += 1;
-      a9 += 1;
-      a12 += 1;
+      a0 += ps;
+      a3 += ps;
+      a6 += ps;
+      a9 += ps;
+      a12 += ps;
     }
     pb += bs;
   }
@@ -168,8 +170,8 @@ HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as_rt,
 #undef LM_STORE
 }
 
-using TileFn = void (*)(size_t, const float*, size_t, const float*, size_t, float*, size_t,
-                       const Epi&);
+using TileFn = void (*)(size_t, const float*, size_t, size_t, const float*, size_t, float*,
+                       size_t, const Epi&);
 template <bool kPacked, size_t... I>
 constexpr std::array<TileFn, sizeof...(I)> MakeTiles(std::index_sequence<I...>) {
   return {&Tile<I + 1, kPacked>...};
@@ -184,7 +186,7 @@ constexpr std::array<TileFn, kMR> kTiles[2] = {
 // micro-panel of a packed mc x kc A block; c is C at the blocks' corner. Partial rows
 // run a shorter tile; partial columns go through a local tile, so nothing outside C (or
 // the bias) is read or written.
-void MacroImpl(size_t mc, size_t nc, size_t kc, const float* ad, size_t lda, float* pa,
+void MacroImpl(size_t mc, size_t nc, size_t kc, const float* ad, size_t ars, size_t aps, float* pa,
                const float* bd, size_t ldb, const float* pb, size_t jp0, size_t jp1, float* c,
                size_t ldc, float alpha, float beta, const float* bias, int act) {
   const DG d;
@@ -204,16 +206,16 @@ void MacroImpl(size_t mc, size_t nc, size_t kc, const float* ad, size_t lda, flo
     for (size_t i = 0; i < mc; i += kMR) {
       const size_t mr = mc - i < kMR ? mc - i : kMR;
       float* cij = c + i * ldc + j;
-      const float* ai = ad ? ad + i * lda : pa + i * kAStride;  // A in place, or packed
-      const size_t as = ad ? lda : kAStride;
+      const float* ai = ad ? ad + i * ars : pa + i * kAStride;  // A in place, or packed
+      const size_t as = ad ? ars : kAStride, ps = ad ? aps : 1;
       const TileFn* tiles = kTiles[ad ? 0 : 1].data();
       if (nr == NR) {
-        tiles[mr - 1](kc, ai, as, pbj, bs, cij, ldc, e);
+        tiles[mr - 1](kc, ai, as, ps, pbj, bs, cij, ldc, e);
         continue;
       }
       if (beta != 0.0f)
         for (size_t r = 0; r < mr; ++r) memcpy(tile + r * NR, cij + r * ldc, nr * sizeof(float));
-      tiles[mr - 1](kc, ai, as, pbj, bs, tile, NR, e);
+      tiles[mr - 1](kc, ai, as, ps, pbj, bs, tile, NR, e);
       for (size_t r = 0; r < mr; ++r) memcpy(cij + r * ldc, tile + r * NR, nr * sizeof(float));
     }
   }
@@ -301,10 +303,16 @@ void PackA(bool ta, const float* a, size_t lda, size_t ic, size_t pc, size_t mc,
   if (!ta) {
     for (size_t r = 0; r < mc; ++r) memcpy(pa + r * stride, a + (ic + r) * lda + pc, kc * sizeof(float));
   } else {
-    for (size_t p = 0; p < kc; ++p) {
-      const float* src = a + (pc + p) * lda + ic;
-      for (size_t r = 0; r < mc; ++r) pa[r * stride + p] = src[r];
-    }
+    // A transposed copy, in 16 x 16 blocks so that both the reads (along r) and the
+    // writes (along p) run over whole cache lines.
+    for (size_t p0 = 0; p0 < kc; p0 += 16)
+      for (size_t r0 = 0; r0 < mc; r0 += 16) {
+        const size_t pe = Min(p0 + 16, kc), re = Min(r0 + 16, mc);
+        for (size_t p = p0; p < pe; ++p) {
+          const float* src = a + (pc + p) * lda + ic;
+          for (size_t r = r0; r < re; ++r) pa[r * stride + p] = src[r];
+        }
+      }
   }
   for (size_t r = mc; r < padded; ++r) memset(pa + r * stride, 0, kc * sizeof(float));
 }
@@ -356,14 +364,20 @@ void ScaleOnly(size_t m, size_t n, float beta, float* c, size_t ldc, const lm_ge
 // B micro-panel once per A micro-panel of every M block: with one or two M blocks, the
 // copy would be read too few times to pay for itself. Rows a multiple of 4 KiB apart alias in the caches: pack.
 bool Aliases(size_t ld) { return (ld * sizeof(float)) % 4096 == 0; }
-bool DirectA(bool ta, size_t n, size_t lda, const lm_gemm_blocking& g) {
-  return !ta && n <= 4 * g.nr && !Aliases(lda);
+// Read in place, a micro-panel whose k steps are rows of the matrix (B; a transposed
+// A) touches a page per step once rows pass 4 KiB: deep panels of wide rows would miss
+// the first-level TLB on every step. Allow what it holds comfortably.
+bool FewPages(size_t k, size_t ld, const lm_gemm_blocking& g) {
+  const size_t steps = Min(k, g.kc), row = ld * sizeof(float);
+  const size_t pages = row >= 4096 ? steps : CeilDiv(steps * row, 4096);
+  return pages <= 64;
+}
+bool DirectA(bool ta, size_t n, size_t k, size_t lda, const lm_gemm_blocking& g) {
+  if (n > 4 * g.nr) return false;
+  return ta ? FewPages(k, lda, g) : !Aliases(lda);
 }
 bool DirectB(bool tb, size_t m, size_t k, size_t ldb, const lm_gemm_blocking& g) {
-  // and a micro-panel read in place spans few pages (each k step is a row of B: deep
-  // panels of wide rows would miss the TLB on every step)
-  const size_t span = Min(k, g.kc) * ldb * sizeof(float);
-  return !tb && m <= 2 * g.mc && !Aliases(ldb) && span <= (256u << 10);
+  return !tb && m <= 2 * g.mc && !Aliases(ldb) && FewPages(k, ldb, g);
 }
 
 // Largest divisor of t that is <= limit: threads along M; the rest go along N.
@@ -373,7 +387,7 @@ int ThreadsAlongM(int t, size_t limit) {
   return 1;
 }
 
-using MacroFn = void (*)(size_t, size_t, size_t, const float*, size_t, float*, const float*,
+using MacroFn = void (*)(size_t, size_t, size_t, const float*, size_t, size_t, float*, const float*,
                          size_t, const float*, size_t, size_t, float*, size_t, float, float,
                          const float*, int);
 
@@ -440,9 +454,11 @@ void Work(Job& j) {
       const float beta_k = pc == 0 ? j.beta : 1.0f;
       for (size_t ib = (size_t)ti; works && ib < n_ic && jp0 < jp1; ib += (size_t)tm) {
         const size_t ic = ib * g.mc, mc = Min(g.mc, j.m - ic);
-        const float* ad = j.direct_a ? j.a + ic * j.lda + pc : nullptr;
+        // In place: op(A)[i][p] is a[i * ars + p * aps].
+        const size_t ars = j.ta ? 1 : j.lda, aps = j.ta ? j.lda : 1;
+        const float* ad = j.direct_a ? j.a + ic * ars + pc * aps : nullptr;
         if (!ad) PackA(j.ta, j.a, j.lda, ic, pc, mc, kc, g.mr, j.a_stride, pa);
-        j.macro(mc, nc, kc, ad, j.lda, pa, bd, j.ldb, j.pb + jp0 * g.nr * kc, jp0, jp1,
+        j.macro(mc, nc, kc, ad, ars, aps, pa, bd, j.ldb, j.pb + jp0 * g.nr * kc, jp0, jp1,
                 j.c + ic * j.ldc + jc, j.ldc, j.alpha, beta_k,
                 last && j.bias ? j.bias + jc : nullptr, last ? j.act : (int)LM_ACT_NONE);
       }
@@ -475,7 +491,7 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
     return LOOM_OK;
   }
   lm_gemm_blocking g = Blocking();
-  const bool direct_a = DirectA(ta, n, lda, g), direct_b = DirectB(tb, m, k, ldb, g);
+  const bool direct_a = DirectA(ta, n, k, lda, g), direct_b = DirectB(tb, m, k, ldb, g);
   // Blocks of equal height (a whole number of tiles each), so that M blocks shared out
   // among threads carry the same work: 128 rows in blocks of 126 would leave one thread 2.
   g.mc = CeilDiv(CeilDiv(m, CeilDiv(m, g.mc)), g.mr) * g.mr;
