@@ -124,6 +124,7 @@ HWY_NOINLINE void Tile(size_t kc, const float* HWY_RESTRICT pa, size_t as_rt, si
   [[maybe_unused]] auto c##i##b = hn::Zero(d);
   LM_ROWS(LM_DECL)
 #undef LM_DECL
+#pragma GCC unroll 2
   for (size_t p = 0; p < kc; ++p) {
     const auto b0 = hn::LoadU(d, pb);  // B may be read in place, unaligned
     const auto b1 = hn::LoadU(d, pb + N);
@@ -372,7 +373,9 @@ bool FewPages(size_t k, size_t ld, const lm_gemm_blocking& g) {
   const size_t pages = row >= 4096 ? steps : CeilDiv(steps * row, 4096);
   return pages <= 64;
 }
+// A plain A with short rows is as compact as its packed copy: read it in place whatever n.
 bool DirectA(bool ta, size_t n, size_t k, size_t lda, const lm_gemm_blocking& g) {
+  if (!ta && lda <= 256) return true;
   if (n > 4 * g.nr) return false;
   return ta ? FewPages(k, lda, g) : !Aliases(lda);
 }
