@@ -51,7 +51,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
 
-.PHONY: all lib clean deps test check install install-check perf demo demo-run
+.PHONY: all lib clean deps test check install install-check perf perf-deps perf-run demo demo-run
 all: lib
 lib: $(BUILD)/libloom.a $(BUILD)/libloom.so
 
@@ -183,8 +183,13 @@ $(BUILD)/perf/gemm: perf/gemm.c perf/peak.c perf/peak.h perf/bench.c perf/bench.
 	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/gemm.c perf/peak.c perf/bench.c $(BUILD)/libloom.a \
 	  $(LDFLAGS) $(LIBS) -ldl -o $@
 
-# Absolute figures and ratios. PERF_ARGS go to every benchmark (--reps N, --filter TEXT);
-# GEMM_ARGS to the SGEMM one (--threads 1,2, --quick).
-perf: $(BUILD)/perf/kernels $(BUILD)/perf/gemm
-	$(BUILD)/perf/kernels --json $(BUILD)/perf/kernels.json $(PERF_ARGS)
+# Absolute figures and ratios. PERF_ARGS go to every benchmark (--reps N); KERNELS_ARGS
+# to the kernel one (--filter TEXT, --all-targets), GEMM_ARGS to the SGEMM one
+# (--threads 1,2, --libs, --trans TN, --filter TEXT, --quick).
+perf: perf-deps
+	@$(MAKE) --no-print-directory perf-run
+perf-deps:
+	@mk/deps.sh $(ARCH) "$(SYSROOT)" perf
+perf-run: $(BUILD)/perf/kernels $(BUILD)/perf/gemm
+	$(BUILD)/perf/kernels --json $(BUILD)/perf/kernels.json $(PERF_ARGS) $(KERNELS_ARGS)
 	$(BUILD)/perf/gemm --json $(BUILD)/perf/gemm.json $(PERF_ARGS) $(GEMM_ARGS)

@@ -1,12 +1,13 @@
 #!/bin/sh
-# deps.sh ARCH [SYSROOT] - makes sure the Debian packages loom builds and tests with are
-# here. As root it installs what is missing (apt-get); otherwise it prints the command
+# deps.sh ARCH [SYSROOT] [perf] - makes sure the Debian packages loom builds and tests
+# with are here (with `perf`: also the libraries the benchmarks compare against). As root it installs what is missing (apt-get); otherwise it prints the command
 # and fails. For ARCH=aarch64 it also needs the arm64 multiarch libraries, Criterion for
 # arm64 unpacked into SYSROOT (libcriterion-dev:arm64 cannot be installed beside the
 # amd64 one), and qemu-user registered with binfmt_misc (Criterion re-executes itself).
 set -u
 arch=${1:-$(uname -m)}
 sysroot=${2:-}
+what=${3:-}
 root=no
 [ "$(id -u)" = 0 ] && root=yes
 
@@ -17,6 +18,8 @@ need() {
   done
 }
 need make gcc g++ pkg-config libhwy-dev libcriterion-dev
+# The benchmarks load these at run time (dlopen); libloom never links them.
+[ "$what" = perf ] && need libopenblas-dev libblis-dev libdnnl-dev
 if [ "$arch" = aarch64 ]; then
   need gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user qemu-user-static \
     libhwy-dev:arm64 libgomp1:arm64 libgit2-1.5:arm64 libffi8:arm64

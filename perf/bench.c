@@ -36,8 +36,11 @@ static double time_calls(bench_fn fn, void *arg, long calls) {
   return now_s() - t0;
 }
 
-/* Calls per repetition so that one lasts at least min_rep seconds. */
+/* Calls per repetition so that one lasts at least min_rep seconds. A few untimed calls
+ * first: a first call may compile code (oneDNN's JIT) or fault in fresh memory, and
+ * sized by it, a repetition would be a single call. */
 static long calibrate(bench_fn fn, void *arg, double min_rep) {
+  for (int i = 0; i < 3; ++i) fn(arg);
   long calls = 1;
   for (double t = time_calls(fn, arg, calls); t < min_rep && calls < (1l << 30);
        t = time_calls(fn, arg, calls))
@@ -76,6 +79,9 @@ void bench_run_interleaved(int count, const char *const *names, bench_fn const *
     }
   for (int i = 0; i < reps; ++i)
     for (int f = 0; f < count; ++f) {
+      /* After a pause, an untimed call first: waking threads (and, in a VM, the idle
+       * virtual CPU they run on) takes milliseconds that no caller in a loop pays. */
+      if (pause > 0) fns[f](args[f]);
       t[f * reps + i] = time_calls(fns[f], args[f], calls[f]) / (double)calls[f];
       settle(pause);
     }

@@ -17,7 +17,8 @@ typedef struct bench_opts {
   int reps;         /* timed repetitions; 0 = 7 */
   double min_rep_s; /* shortest repetition; 0 = 0.02 s */
   double settle_s;  /* interleaved runs: pause after each function's repetition, so that
-                       thread pools it left spinning go to sleep before the next one runs */
+                       thread pools it left spinning go to sleep before the next one runs;
+                       each timed repetition is then preceded by one untimed call */
 } bench_opts;
 
 typedef struct bench_result {
