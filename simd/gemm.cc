@@ -1,20 +1,20 @@
 // gemm.cc - BLIS-style SGEMM: packed panels, cache blocking, one register-blocked
 // micro-kernel per vector width (Highway), OpenMP over the macro-kernel loops.
 //
-// Loops, outer to inner: jc (NC columns of C; packed B block lives in L3), pc (KC deep;
-// the epilogue runs on the last one), ic (MC rows; packed A block lives in L2), jr (NR
-// columns: one B micro-panel, reused while ir walks the A block), ir (MR rows), and
-// the micro-kernel's k loop. Threads split ic blocks and/or jr panels, never k.
+// Loops, outer to inner: jc (NC columns of C), pc (KC deep; the epilogue runs on the
+// last one), ic (MC rows; the A block lives in L2), jr (NR columns: one B micro-panel,
+// reused while ir walks the A block), ir (MR rows), and the micro-kernel's k loop.
+// Operands are packed only where it pays: small or skinny ones are read in place (see
+// DirectA/DirectB). Threads split ic blocks and/or jr panels, never k.
+#include <omp.h>
 #include <stdlib.h>
-
-#include <algorithm>
-#include <array>
-#include <utility>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <omp.h>
+#include <algorithm>
+#include <array>
+#include <utility>
 
 #include "simd/gemm.h"
 #include "simd/error.h"
