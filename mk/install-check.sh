@@ -4,7 +4,7 @@
 set -eu
 stage=$1 cxx=$2
 rm -rf "$stage"
-make --no-print-directory install PREFIX="$stage" DESTDIR= >/dev/null
+MAKEFLAGS= make --no-print-directory install PREFIX="$stage" DESTDIR= >/dev/null
 export PKG_CONFIG_PATH="$stage/lib/pkgconfig"
 for f in include/loom.h lib/libloom.a lib/libloom.so.0 lib/libloom.so lib/pkgconfig/loom.pc; do
   [ -e "$stage/$f" ] || { echo "FAIL install: $stage/$f missing"; exit 1; }
