@@ -189,11 +189,13 @@ constexpr std::array<TileFn, kMR> kTiles[2] = {
 // the bias) is read or written.
 void MacroImpl(size_t mc, size_t nc, size_t kc, const float* ad, size_t ars, size_t aps, float* pa,
                const float* bd, size_t ldb, const float* pb, size_t jp0, size_t jp1, float* c,
-               size_t ldc, float alpha, float beta, const float* bias, int act) {
+               size_t ldc, float alpha, float beta, const float* bias, int act, float* tmp) {
   const DG d;
   const size_t NR = 2 * hn::Lanes(d);
-  HWY_ALIGN float tile[kMR * 2 * HWY_MAX_BYTES / sizeof(float)];
-  HWY_ALIGN float tbias[2 * HWY_MAX_BYTES / sizeof(float)];
+  // Edge tile and padded bias live in heap scratch (kMR * NR + NR floats), not on the
+  // stack: AddressSanitizer checks them there even with its stack checks off.
+  float* tile = tmp;
+  float* tbias = tmp + kMR * NR;
   for (size_t jp = jp0; jp < jp1; ++jp) {
     const size_t j = jp * NR, nr = nc - j < NR ? nc - j : NR;
     Epi e{alpha, beta, bias ? bias + j : nullptr, act};
@@ -326,10 +328,25 @@ void PackB(bool tb, const float* b, size_t ldb, size_t pc, size_t jc, size_t nc,
   for (size_t jp = jp0; jp < jp1; ++jp) {
     const size_t j = jp * nr, cols = Min(nr, nc - j);
     float* panel = dst + (jp - jp0) * nr * kc;
-    if (tb) {
-      for (size_t x = 0; x < cols; ++x) {
-        const float* src = b + (jc + j + x) * ldb + pc;
-        for (size_t p = 0; p < kc; ++p) panel[p * nr + x] = src[p];
+    if (tb) {  // a transposed copy, in blocks of 16 k steps: whole lines read and written
+      for (size_t p0 = 0; p0 < kc; p0 += 16) {
+        const size_t pe = Min(p0 + 16, kc);
+        size_t x = 0;
+        for (; x + 4 <= cols; x += 4) {  // four rows of B at once: four floats per store
+          const float* s0 = b + (jc + j + x) * ldb + pc;
+          const float *s1 = s0 + ldb, *s2 = s1 + ldb, *s3 = s2 + ldb;
+          for (size_t p = p0; p < pe; ++p) {
+            float* d = panel + p * nr + x;
+            d[0] = s0[p];
+            d[1] = s1[p];
+            d[2] = s2[p];
+            d[3] = s3[p];
+          }
+        }
+        for (; x < cols; ++x) {
+          const float* src = b + (jc + j + x) * ldb + pc;
+          for (size_t p = p0; p < pe; ++p) panel[p * nr + x] = src[p];
+        }
       }
     }
     if (cols < nr)
@@ -392,7 +409,7 @@ int ThreadsAlongM(int t, size_t limit) {
 
 using MacroFn = void (*)(size_t, size_t, size_t, const float*, size_t, size_t, float*, const float*,
                          size_t, const float*, size_t, size_t, float*, size_t, float, float,
-                         const float*, int);
+                         const float*, int, float*);
 
 struct Job {
   bool ta, tb;
@@ -410,8 +427,9 @@ struct Job {
   lm_gemm_blocking g;
   MacroFn macro;
   float* pb;          // the shared packed B block
-  float* pa;          // per thread, a_floats: its packed A block
+  float* pa;          // per thread, a_floats: its packed A block, then the edge tile
   size_t a_floats;
+  size_t tile_at;     // where in it the edge tile starts
   size_t a_stride;
   int nt, tm;         // threads asked for; of them, along M
   bool direct_a;      // whole A micro-panels read in place, not packed
@@ -463,7 +481,8 @@ void Work(Job& j) {
         if (!ad) PackA(j.ta, j.a, j.lda, ic, pc, mc, kc, g.mr, j.a_stride, pa);
         j.macro(mc, nc, kc, ad, ars, aps, pa, bd, j.ldb, j.pb + jp0 * g.nr * kc, jp0, jp1,
                 j.c + ic * j.ldc + jc, j.ldc, j.alpha, beta_k,
-                last && j.bias ? j.bias + jc : nullptr, last ? j.act : (int)LM_ACT_NONE);
+                last && j.bias ? j.bias + jc : nullptr, last ? j.act : (int)LM_ACT_NONE,
+                pa + j.tile_at);
       }
       if (packs_b && !private_b && (!last || jc + nc < j.n)) {
 #pragma omp barrier
@@ -512,14 +531,14 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
   // Both packing buffers come from the calling thread's scratch, so that the workers
   // need no allocation and a failure is known before any work starts.
   float* pb = tls_b.Get(kc_max * nc_max);
-  const size_t a_floats = mc_max * a_stride;
+  const size_t a_floats = mc_max * a_stride + (g.mr + 1) * g.nr;
   float* pa = tls_a.Get((size_t)nt * a_floats);
   if (!pb || !pa)
     return lm_error(LOOM_ENOMEM, "loom_sgemm", "no memory for %zu floats of packing buffers",
                     kc_max * nc_max + (size_t)nt * a_floats);
   Job job{ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
           ep ? ep->bias : nullptr, ep ? (int)ep->act : (int)LM_ACT_NONE,
-          g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, pa, a_floats, a_stride, nt,
+          g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, pa, a_floats, mc_max * a_stride, a_stride, nt,
           tm, direct_a, direct_b};
   if (nt == 1) {
     Work(job);  // no parallel region: its start-up costs as much as a small product
