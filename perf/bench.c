@@ -201,3 +201,13 @@ void bench_report_free(bench_report *rep) {
   rep->results = NULL;
   rep->n = rep->cap = 0;
 }
+
+int bench_finish(bench_report *rep, const char *json_path) {
+  int rc = 0;
+  if (json_path) {
+    rc = bench_write_json(rep, json_path);
+    printf("%s %s\n", rc == 0 ? "wrote" : "could not write", json_path);
+  }
+  bench_report_free(rep);
+  return rc ? 1 : 0;
+}

@@ -59,5 +59,8 @@ void bench_print_row(FILE *f, const bench_report *rep, const bench_result *r);
 /* JSON with the machine, CPU, SIMD target, threads and git revision. 0 on success. */
 int bench_write_json(const bench_report *rep, const char *path);
 void bench_report_free(bench_report *rep);
+/* The end of every benchmark program: JSON to json_path if given (saying where), then
+ * the report is freed. Returns the program's exit status (1 if the file failed). */
+int bench_finish(bench_report *rep, const char *json_path);
 
 #endif

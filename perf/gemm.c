@@ -230,21 +230,13 @@ int main(int argc, char **argv) {
       for (int l = 0; l < 4; ++l)
         if (have[l]) bench_add(&report, by_lib[l]);
     }
-    char peak_name[64];
-    snprintf(peak_name, sizeof peak_name, "peak/fma%d/t%d", bits, t);
     bench_result pr = {.median_s = 1.0, .min_s = 1.0, .max_s = 1.0, .reps = 3, .calls_per_rep = 1,
                        .work = peak * 1e9, .unit = "GFLOP/s"};
-    snprintf(pr.name, sizeof pr.name, "%s", peak_name);
+    snprintf(pr.name, sizeof pr.name, "peak/fma%d/t%d", bits, t);
     bench_add(&report, pr);
   }
-  int rc = 0;
-  if (json) {
-    rc = bench_write_json(&report, json);
-    printf("%s %s\n", rc == 0 ? "wrote" : "could not write", json);
-  }
-  bench_report_free(&report);
   free(a);
   free(b);
   free(c);
-  return rc ? 1 : 0;
+  return bench_finish(&report, json);
 }

@@ -138,14 +138,8 @@ int main(int argc, char **argv) {
     run_target(t, x, z, y);
   }
   loom_simd_force(NULL);
-  int rc = 0;
-  if (json) {
-    rc = bench_write_json(&report, json);
-    printf("%s %s\n", rc == 0 ? "wrote" : "could not write", json);
-  }
-  bench_report_free(&report);
   free(x);
   free(z);
   free(y);
-  return rc ? 1 : 0;
+  return bench_finish(&report, json);
 }
