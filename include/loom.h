@@ -181,6 +181,22 @@ LOOM_API loom_tensor *loom_sigmoid(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_tanh(loom_ctx *cx, loom_tensor *x);
 /* Along the last axis, numerically stable. */
 LOOM_API loom_tensor *loom_softmax(loom_ctx *cx, loom_tensor *x);
+/* Activations a layer can apply to its output (Keras names). */
+typedef enum loom_activation {
+  LOOM_LINEAR = 0,
+  LOOM_RELU,
+  LOOM_SIGMOID,
+  LOOM_TANH,
+  LOOM_SOFTMAX
+} loom_activation;
+
+/* A Dense layer's computation: act(x . kernel + bias) over the last axis of x
+ * ([..., in] with kernel [in, units] -> [..., units]); bias [units] or NULL. The bias and
+ * relu/sigmoid/tanh are applied inside the matrix multiply while the tile is in
+ * registers. */
+LOOM_API loom_tensor *loom_dense(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
+                                 loom_tensor *bias, loom_activation act);
+
 /* Over all elements, to a rank-0 tensor. */
 LOOM_API loom_tensor *loom_sum(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_mean(loom_ctx *cx, loom_tensor *x);

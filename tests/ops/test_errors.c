@@ -168,3 +168,22 @@ Test(errors, every_op_rejects_every_bad_argument) {
     loom_ctx_reset(cx);
   }
 }
+
+Test(errors, dense_shapes_and_activation) {
+  const int64_t s5[1] = {5}, s4[1] = {4};
+  loom_tensor *b5 = tu_tensor(params, 1, s5, -1, 1, 7), *b4 = tu_tensor(params, 1, s4, -1, 1, 8);
+  cr_assert(loom_dense(cx, m23, m34, b4, LOOM_RELU), "%s", loom_ctx_error(cx));
+  cr_assert_null(loom_dense(cx, m34, m34, NULL, LOOM_LINEAR));
+  EXPECT_MSG("loom_dense: input [3, 4] does not fit kernel [3, 4]");
+  loom_ctx_reset(cx);
+  cr_assert_null(loom_dense(cx, m23, m34, b5, LOOM_LINEAR));
+  EXPECT_MSG("loom_dense: bias [5] does not fit kernel [3, 4]");
+  loom_ctx_reset(cx);
+  cr_assert_null(loom_dense(cx, m23, m34, NULL, (loom_activation)42));
+  EXPECT_MSG("unknown activation 42");
+  loom_ctx_reset(cx);
+  cr_assert_null(loom_dense(cx, m23, NULL, NULL, LOOM_LINEAR));
+  EXPECT_MSG("loom_dense: input 1 is NULL");
+  loom_ctx_reset(cx);
+  cr_assert_null(loom_dense(NULL, m23, m34, NULL, LOOM_LINEAR));
+}

@@ -81,3 +81,47 @@ Test(grad, composite_mlp) {
   loom_tensor *in[5] = {T(2, sx, 1), T(2, sw1, 2), T(1, sb1, 3), T(2, sw2, 4), T(1, sb2, 5)};
   gc_check("mlp", mlp, in, 5, NULL);
 }
+
+/* Dense: every activation, with and without bias, 2-d and 3-d inputs. */
+typedef struct {
+  loom_activation act;
+  bool bias;
+} dense_case;
+
+static loom_tensor *apply_dense(loom_ctx *cx, loom_tensor **in, void *user) {
+  const dense_case *dc = user;
+  return loom_dense(cx, in[0], in[1], dc->bias ? in[2] : NULL, dc->act);
+}
+
+Test(grad, dense) {
+  const int64_t sx2[2] = {3, 5}, sx3[3] = {2, 3, 5}, sx1[2] = {1, 5}, sk[2] = {5, 4}, sb[1] = {4};
+  const int64_t *xs[3] = {sx2, sx3, sx1};
+  const int ranks[3] = {2, 3, 2};
+  for (int a = LOOM_LINEAR; a <= LOOM_SOFTMAX; ++a)
+    for (int withb = 0; withb < 2; ++withb)
+      for (int s = 0; s < 3; ++s) {
+        dense_case dc = {(loom_activation)a, withb};
+        loom_tensor *in[3] = {T(ranks[s], xs[s], 70 + a), T(2, sk, 80 + s), T(1, sb, 90)};
+        if (a == LOOM_RELU) /* keep pre-activations off the kink */
+          for (int i = 0; i < 4; ++i) loom_tensor_f32(in[2])[i] = 0.3f * (i % 2 ? 1 : -1) + 0.05f;
+        gc_check("dense", apply_dense, in, withb ? 3 : 2, &dc);
+      }
+}
+
+/* The fused layer computes what the separate ops compute. */
+Test(grad, dense_matches_matmul_add_activation) {
+  const int64_t sx[2] = {7, 33}, sk[2] = {33, 17}, sb[1] = {17};
+  loom_tensor *x = T(2, sx, 1), *k = T(2, sk, 2), *b = T(1, sb, 3);
+  loom_ctx *cx = loom_ctx_new(NULL);
+  un_op acts[5] = {NULL, loom_relu, loom_sigmoid, loom_tanh, loom_softmax};
+  for (int a = LOOM_LINEAR; a <= LOOM_SOFTMAX; ++a) {
+    loom_tensor *fused = loom_dense(cx, x, k, b, (loom_activation)a);
+    loom_tensor *z = loom_add(cx, loom_matmul(cx, x, k), b);
+    loom_tensor *ref = a == LOOM_LINEAR ? z : acts[a](cx, z);
+    cr_assert(fused && ref, "%s", loom_ctx_error(cx));
+    for (int64_t i = 0; i < fused->size; ++i)
+      cr_assert(tu_close(loom_tensor_f32(fused)[i], loom_tensor_f32(ref)[i], 1e-5, 1e-5),
+                "act %d [%lld]", a, (long long)i);
+  }
+  loom_ctx_free(cx);
+}

@@ -1,0 +1,102 @@
+/* dense.c - act(x . kernel + bias) over the last axis: forward and backward.
+ * Forward is one GEMM whose epilogue adds the bias and applies relu/sigmoid/tanh in
+ * registers (softmax, a row-wise op, follows it). Backward: dZ from the output alone,
+ * then dX += dZ . K^T and dK += X^T . dZ without materialising a transpose, and
+ * db += the column sums of dZ, row after row (the same order for any thread count). */
+#include <string.h>
+
+#include "ops/ops.h"
+#include "simd/gemm.h"
+#include "simd/simd.h"
+
+static const char op[] = "loom_dense";
+
+typedef struct {
+  loom_activation act;
+} dense_saved;
+
+/* Rows of x seen as a matrix [rows, in]. */
+static size_t rows_of(const loom_tensor *x) {
+  const int64_t in = x->shape[x->rank - 1];
+  return in ? (size_t)(x->size / in) : 0;
+}
+
+static int dense_backward(loom_ctx *cx, const lm_rec *r) {
+  loom_tensor *x = r->in[0], *k = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+  const dense_saved *sv = r->saved;
+  const size_t m = rows_of(x), in = (size_t)k->shape[0], units = (size_t)k->shape[1];
+  const float *y = r->out->data, *dy = r->out->grad;
+  const float *dz = dy;
+  if (sv->act != LOOM_LINEAR) {
+    float *t = loom_arena_alloc(cx->arena, m * units * sizeof(float) + 1);
+    if (!t) return lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
+    memset(t, 0, m * units * sizeof(float));
+    switch (sv->act) {
+      case LOOM_RELU: lm_k_relu_grad(y, dy, t, m * units); break;
+      case LOOM_SIGMOID: lm_k_sigmoid_grad(y, dy, t, m * units); break;
+      case LOOM_TANH: lm_k_tanh_grad(y, dy, t, m * units); break;
+      default: lm_k_softmax_grad(y, dy, t, m, units); break;
+    }
+    dz = t;
+  }
+  int st = LOOM_OK;
+  if (x->requires_grad) {
+    float *gx = lm_grad(cx, x);
+    if (!gx) return cx->status;
+    st = lm_sgemm(false, true, m, in, units, 1.0f, dz, units, k->data, units, 1.0f, gx, in, NULL);
+  }
+  if (st == LOOM_OK && k->requires_grad) {
+    float *gk = lm_grad(cx, k);
+    if (!gk) return cx->status;
+    st = lm_sgemm(true, false, in, units, m, 1.0f, x->data, in, dz, units, 1.0f, gk, units, NULL);
+  }
+  if (st == LOOM_OK && b && b->requires_grad) {
+    float *gb = lm_grad(cx, b);
+    if (!gb) return cx->status;
+    for (size_t i = 0; i < m; ++i) lm_k_axpy(1.0f, dz + i * units, gb, units);
+  }
+  return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
+}
+
+loom_tensor *loom_dense(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
+                        loom_activation act) {
+  loom_tensor *in[3] = {x, kernel, bias};
+  const int n_in = bias ? 3 : 2;
+  if (!lm_inputs_ok(cx, op, n_in, in)) return NULL;
+  char sx[96], sk[96], sb[96];
+  if ((unsigned)act > LOOM_SOFTMAX) {
+    lm_fail(cx, LOOM_EINVAL, op, "unknown activation %d", (int)act);
+    return NULL;
+  }
+  if (x->rank < 1 || kernel->rank != 2 || x->shape[x->rank - 1] != kernel->shape[0]) {
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s does not fit kernel %s (expected [..., in] and [in, units])",
+            lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk));
+    return NULL;
+  }
+  if (bias && (bias->rank != 1 || bias->shape[0] != kernel->shape[1])) {
+    lm_fail(cx, LOOM_ESHAPE, op, "bias %s does not fit kernel %s (expected [units])",
+            lm_shape_str(bias, sb, sizeof sb), lm_shape_str(kernel, sk, sizeof sk));
+    return NULL;
+  }
+  int64_t shape[LOOM_MAX_RANK];
+  memcpy(shape, x->shape, sizeof shape);
+  shape[x->rank - 1] = kernel->shape[1];
+  loom_tensor *y = lm_out(cx, op, x->rank, shape);
+  dense_saved *sv = y ? loom_arena_alloc(cx->arena, sizeof *sv) : NULL;
+  if (!sv) {
+    if (y) lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
+    return NULL;
+  }
+  sv->act = act;
+  const size_t m = rows_of(x), k = (size_t)kernel->shape[0], units = (size_t)kernel->shape[1];
+  static const lm_act fused[] = {LM_ACT_NONE, LM_ACT_RELU, LM_ACT_SIGMOID, LM_ACT_TANH, LM_ACT_NONE};
+  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, fused[act]};
+  const int st = lm_sgemm(false, false, m, units, k, 1.0f, x->data, k, kernel->data, units, 0.0f,
+                          y->data, units, &ep);
+  if (st != LOOM_OK) {
+    lm_fail(cx, st, op, "%s", loom_last_error());
+    return NULL;
+  }
+  if (act == LOOM_SOFTMAX) lm_k_softmax(y->data, y->data, m, units);
+  return lm_record(cx, op, dense_backward, y, n_in, in, sv);
+}
