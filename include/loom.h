@@ -197,6 +197,20 @@ typedef enum loom_activation {
 LOOM_API loom_tensor *loom_dense(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
                                  loom_tensor *bias, loom_activation act);
 
+/* Losses, as Keras defines them, to a rank-0 tensor: the per-sample loss over the last
+ * axis, averaged over all samples. y_true has y_pred's shape, except for the sparse
+ * one: i32 class ids, y_pred's shape without its last axis. y_pred holds probabilities
+ * for the cross-entropies, clipped to [1e-7, 1 - 1e-7] as Keras clips them (the
+ * categorical one first normalises each row to sum 1). y_true takes no gradient. */
+LOOM_API loom_tensor *loom_loss_mse(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred);
+LOOM_API loom_tensor *loom_loss_mae(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred);
+LOOM_API loom_tensor *loom_loss_binary_crossentropy(loom_ctx *cx, loom_tensor *y_true,
+                                                    loom_tensor *y_pred);
+LOOM_API loom_tensor *loom_loss_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true,
+                                                         loom_tensor *y_pred);
+LOOM_API loom_tensor *loom_loss_sparse_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true,
+                                                                loom_tensor *y_pred);
+
 /* Over all elements, to a rank-0 tensor. */
 LOOM_API loom_tensor *loom_sum(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_mean(loom_ctx *cx, loom_tensor *x);

@@ -1,0 +1,92 @@
+/* crossentropy.c - Keras' categorical and sparse categorical cross-entropy on
+ * probabilities: forward and gradient. Each row is normalised to sum 1, clipped to
+ * [eps, 1 - eps] (no gradient where the clip bites), and -sum t log p is averaged over
+ * the rows. The sparse form takes i32 class ids in place of one-hot rows. */
+#include <math.h>
+#include <string.h>
+
+#include "ops/loss.h"
+
+/* One row of `classes` probabilities against weights t (or the one-hot `label` when t is
+ * NULL): returns the loss and writes d loss / d pred, divided by `rows`. */
+static double row_loss(const float *pred, size_t classes, const float *t, size_t label,
+                       double rows, float *grad) {
+  const double eps = LM_KERAS_EPSILON;
+  double s = 0.0;
+  for (size_t j = 0; j < classes; ++j) s += pred[j];
+  double loss = 0.0, dot = 0.0;
+  for (size_t j = 0; j < classes; ++j) { /* grad holds d loss / d q for now */
+    const double q = pred[j] / s, tj = t ? t[j] : (j == label);
+    const bool inside = q > eps && q < 1.0 - eps;
+    const double c = inside ? q : q <= eps ? eps : 1.0 - eps;
+    if (tj != 0.0) loss -= tj * log(c);
+    const double g = inside ? -tj / c : 0.0;
+    grad[j] = (float)g;
+    dot += g * q;
+  }
+  for (size_t j = 0; j < classes; ++j) grad[j] = (float)((grad[j] - dot) / s / rows);
+  return loss;
+}
+
+static loom_tensor *crossentropy(loom_ctx *cx, const char *op, loom_tensor *y_true,
+                                 loom_tensor *y_pred, bool sparse) {
+  const size_t classes = y_pred->rank ? (size_t)y_pred->shape[y_pred->rank - 1] : 0;
+  const size_t rows = classes ? (size_t)y_pred->size / classes : 0;
+  float *grad = loom_arena_alloc(cx->arena, (size_t)y_pred->size * sizeof(float) + 1);
+  if (!grad) {
+    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
+    return NULL;
+  }
+  const float *p = y_pred->data;
+  double sum = 0.0;
+  for (size_t r = 0; r < rows; ++r) {
+    const float *t = sparse ? NULL : (const float *)y_true->data + r * classes;
+    const size_t label = sparse ? (size_t)((const int32_t *)y_true->data)[r] : 0;
+    sum += row_loss(p + r * classes, classes, t, label, (double)rows, grad + r * classes);
+  }
+  return lm_loss_out(cx, op, y_true, y_pred, rows ? sum / (double)rows : 0.0, grad);
+}
+
+loom_tensor *loom_loss_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true,
+                                                loom_tensor *y_pred) {
+  static const char op[] = "loom_loss_categorical_crossentropy";
+  if (!lm_loss_shapes(cx, op, y_true, y_pred)) return NULL;
+  return crossentropy(cx, op, y_true, y_pred, false);
+}
+
+loom_tensor *loom_loss_sparse_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true,
+                                                       loom_tensor *y_pred) {
+  static const char op[] = "loom_loss_sparse_categorical_crossentropy";
+  if (!cx) {
+    lm_error(LOOM_EINVAL, op, "ctx is NULL");
+    return NULL;
+  }
+  if (!y_true || !y_pred) {
+    if (cx->status == LOOM_OK) lm_fail(cx, LOOM_EINVAL, op, "input %d is NULL", y_true ? 1 : 0);
+    return NULL;
+  }
+  if (y_true->dtype != LOOM_I32 || y_pred->dtype != LOOM_F32) {
+    lm_fail(cx, LOOM_EDTYPE, op, "y_true must be i32 class ids and y_pred f32 probabilities");
+    return NULL;
+  }
+  /* ids: y_pred's shape without the class axis (Keras also takes a trailing 1) */
+  bool fits = y_pred->rank >= 1 && y_true->size * y_pred->shape[y_pred->rank - 1] == y_pred->size;
+  for (int i = 0; fits && i < y_pred->rank - 1; ++i)
+    fits = i < y_true->rank && y_true->shape[i] == y_pred->shape[i];
+  if (!fits) {
+    char st[96], sp[96];
+    lm_fail(cx, LOOM_ESHAPE, op, "class ids %s do not fit y_pred %s (expected y_pred's shape "
+            "without its last axis)", lm_shape_str(y_true, st, sizeof st),
+            lm_shape_str(y_pred, sp, sizeof sp));
+    return NULL;
+  }
+  const int64_t classes = y_pred->shape[y_pred->rank - 1];
+  const int32_t *ids = y_true->data;
+  for (int64_t i = 0; i < y_true->size; ++i)
+    if (ids[i] < 0 || ids[i] >= classes) {
+      lm_fail(cx, LOOM_EINVAL, op, "class id %d at [%lld] is outside [0, %lld)", ids[i],
+              (long long)i, (long long)classes);
+      return NULL;
+    }
+  return crossentropy(cx, op, y_true, y_pred, true);
+}

@@ -1,0 +1,25 @@
+/* loss.h - what the losses share: checks, the scalar output, the record (internal). */
+#ifndef LOOM_OPS_LOSS_H
+#define LOOM_OPS_LOSS_H
+
+#include "ops/ops.h"
+
+#define LM_KERAS_EPSILON 1e-7f
+
+/* Per element of y_pred: the loss term (returned, in double) and d term / d pred. */
+typedef double (*lm_pointwise_loss)(float t, float p, float *grad);
+
+/* A loss whose per-sample value is the mean over the last axis of a term of (t, p):
+ * mse, mae, binary cross-entropy. Overall: the mean of all terms. */
+loom_tensor *lm_pointwise(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred,
+                          lm_pointwise_loss term);
+
+/* y_true and y_pred f32 of one shape (rank >= 1); false with the ctx's error set. */
+bool lm_loss_shapes(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred);
+
+/* The rank-0 output holding `value`, recorded with d loss / d y_pred in `grad` (saved for
+ * backward: dpred += dloss * grad). */
+loom_tensor *lm_loss_out(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred,
+                         double value, float *grad);
+
+#endif
