@@ -197,6 +197,16 @@ typedef enum loom_activation {
 LOOM_API loom_tensor *loom_dense(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
                                  loom_tensor *bias, loom_activation act);
 
+/* Merges (Keras add and concatenate): the sum of n tensors of one shape; the joining of
+ * n tensors along `axis` (negative counts from the end: -1 is the last), their other
+ * dims equal. */
+LOOM_API loom_tensor *loom_add_n(loom_ctx *cx, int n, loom_tensor *const *xs);
+LOOM_API loom_tensor *loom_concatenate(loom_ctx *cx, int n, loom_tensor *const *xs, int axis);
+
+/* Rows of table [vocab, dim] picked by i32 ids of any shape -> [ids..., dim]. An id
+ * outside [0, vocab) is an error, not a read past the table. */
+LOOM_API loom_tensor *loom_embedding(loom_ctx *cx, loom_tensor *ids, loom_tensor *table);
+
 /* Losses, as Keras defines them, to a rank-0 tensor: the per-sample loss over the last
  * axis, averaged over all samples. y_true has y_pred's shape, except for the sparse
  * one: i32 class ids, y_pred's shape without its last axis. y_pred holds probabilities
