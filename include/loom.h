@@ -207,6 +207,23 @@ LOOM_API loom_tensor *loom_concatenate(loom_ctx *cx, int n, loom_tensor *const *
  * outside [0, vocab) is an error, not a read past the table. */
 LOOM_API loom_tensor *loom_embedding(loom_ctx *cx, loom_tensor *ids, loom_tensor *table);
 
+/* Pooling, channels-last as Keras: 1-D on [batch, steps, channels], 2-D on
+ * [batch, height, width, channels]. stride 0 means the pool size (Keras' default).
+ * 'same' pads as TensorFlow does (more on the right/bottom); padded positions never win
+ * a max and do not count in an average. The global forms reduce every spatial dim:
+ * [batch, ..., channels] -> [batch, channels]. */
+typedef enum loom_padding { LOOM_VALID = 0, LOOM_SAME = 1 } loom_padding;
+LOOM_API loom_tensor *loom_max_pool1d(loom_ctx *cx, loom_tensor *x, int pool, int stride,
+                                      loom_padding padding);
+LOOM_API loom_tensor *loom_avg_pool1d(loom_ctx *cx, loom_tensor *x, int pool, int stride,
+                                      loom_padding padding);
+LOOM_API loom_tensor *loom_max_pool2d(loom_ctx *cx, loom_tensor *x, int pool_h, int pool_w,
+                                      int stride_h, int stride_w, loom_padding padding);
+LOOM_API loom_tensor *loom_avg_pool2d(loom_ctx *cx, loom_tensor *x, int pool_h, int pool_w,
+                                      int stride_h, int stride_w, loom_padding padding);
+LOOM_API loom_tensor *loom_global_max_pool(loom_ctx *cx, loom_tensor *x);
+LOOM_API loom_tensor *loom_global_avg_pool(loom_ctx *cx, loom_tensor *x);
+
 /* Losses, as Keras defines them, to a rank-0 tensor: the per-sample loss over the last
  * axis, averaged over all samples. y_true has y_pred's shape, except for the sparse
  * one: i32 class ids, y_pred's shape without its last axis. y_pred holds probabilities

@@ -1,0 +1,140 @@
+/* pool.c - max and average pooling, 1-D and 2-D (1-D is 2-D with height 1): forward and
+ * backward. Max pooling keeps the flat index of each window's winner (the first of equal
+ * maxima), and backward routes the gradient there; average pooling spreads it over the
+ * window's real (unpadded) positions. */
+#include <math.h>
+#include <string.h>
+
+#include "ops/ops.h"
+
+typedef struct {
+  int ph, pw, sh, sw, pad_top, pad_left;
+  int64_t b, h, w, c, oh, ow;
+  bool is_max;
+  int32_t *arg; /* max: input index of each output's winner */
+} pool_geom;
+
+/* Output length and leading pad of one axis, as TensorFlow computes them. */
+static int64_t out_len(int64_t in, int pool, int stride, loom_padding pad, int *lead) {
+  if (pad == LOOM_SAME) {
+    const int64_t out = (in + stride - 1) / stride;
+    const int64_t total = (out - 1) * stride + pool - in;
+    *lead = total > 0 ? (int)(total / 2) : 0;
+    return out;
+  }
+  *lead = 0;
+  return in >= pool ? (in - pool) / stride + 1 : 0;
+}
+
+static int pool_backward(loom_ctx *cx, const lm_rec *r) {
+  const pool_geom *g = r->saved;
+  float *gx = lm_grad(cx, r->in[0]);
+  if (!gx) return cx->status;
+  const float *dy = r->out->grad;
+  const int64_t outs = r->out->size;
+  if (g->is_max) {
+    for (int64_t o = 0; o < outs; ++o) gx[g->arg[o]] += dy[o]; /* in order: deterministic */
+    return LOOM_OK;
+  }
+  for (int64_t bi = 0; bi < g->b; ++bi)
+    for (int64_t oy = 0; oy < g->oh; ++oy)
+      for (int64_t ox = 0; ox < g->ow; ++ox) {
+        const int64_t y0 = oy * g->sh - g->pad_top, x0 = ox * g->sw - g->pad_left;
+        const int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + g->ph > g->h ? g->h : y0 + g->ph;
+        const int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + g->pw > g->w ? g->w : x0 + g->pw;
+        const float inv = 1.0f / (float)((yb - ya) * (xb - xa));
+        const float *d = dy + ((bi * g->oh + oy) * g->ow + ox) * g->c;
+        for (int64_t yy = ya; yy < yb; ++yy)
+          for (int64_t xx = xa; xx < xb; ++xx) {
+            float *t = gx + ((bi * g->h + yy) * g->w + xx) * g->c;
+            for (int64_t ch = 0; ch < g->c; ++ch) t[ch] += d[ch] * inv;
+          }
+      }
+  return LOOM_OK;
+}
+
+static loom_tensor *pool(loom_ctx *cx, const char *op, loom_tensor *x, bool one_d, int ph, int pw,
+                         int sh, int sw, loom_padding padding, bool is_max) {
+  if (!lm_inputs_ok(cx, op, 1, &x)) return NULL;
+  char sx[96];
+  if (x->rank != (one_d ? 3 : 4)) {
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s must be %s", lm_shape_str(x, sx, sizeof sx),
+            one_d ? "[batch, steps, channels]" : "[batch, height, width, channels]");
+    return NULL;
+  }
+  sh = sh ? sh : ph;
+  sw = sw ? sw : pw;
+  if (ph < 1 || pw < 1 || sh < 1 || sw < 1 || (padding != LOOM_VALID && padding != LOOM_SAME)) {
+    lm_fail(cx, LOOM_EINVAL, op, "pool %dx%d, strides %dx%d, padding %d: sizes must be >= 1 and "
+            "padding LOOM_VALID or LOOM_SAME", ph, pw, sh, sw, (int)padding);
+    return NULL;
+  }
+  pool_geom *g = loom_arena_alloc(cx->arena, sizeof *g);
+  if (!g) {
+    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
+    return NULL;
+  }
+  *g = (pool_geom){ph, pw, sh, sw, 0, 0, x->shape[0], one_d ? 1 : x->shape[1],
+                   x->shape[one_d ? 1 : 2], x->shape[one_d ? 2 : 3], 0, 0, is_max, NULL};
+  g->oh = out_len(g->h, ph, sh, padding, &g->pad_top);
+  g->ow = out_len(g->w, pw, sw, padding, &g->pad_left);
+  if (g->oh == 0 || g->ow == 0) {
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s is smaller than the %dx%d pool with 'valid' padding",
+            lm_shape_str(x, sx, sizeof sx), ph, pw);
+    return NULL;
+  }
+  const int64_t shape1[3] = {g->b, g->ow, g->c}, shape2[4] = {g->b, g->oh, g->ow, g->c};
+  loom_tensor *y = lm_out(cx, op, one_d ? 3 : 4, one_d ? shape1 : shape2);
+  if (!y) return NULL;
+  if (is_max && !(g->arg = loom_arena_alloc(cx->arena, (size_t)y->size * sizeof(int32_t) + 1))) {
+    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
+    return NULL;
+  }
+  const float *in = x->data;
+  float *out = y->data;
+  for (int64_t bi = 0; bi < g->b; ++bi)
+    for (int64_t oy = 0; oy < g->oh; ++oy)
+      for (int64_t ox = 0; ox < g->ow; ++ox) {
+        const int64_t y0 = oy * sh - g->pad_top, x0 = ox * sw - g->pad_left;
+        const int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + ph > g->h ? g->h : y0 + ph;
+        const int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + pw > g->w ? g->w : x0 + pw;
+        const int64_t o = ((bi * g->oh + oy) * g->ow + ox) * g->c;
+        for (int64_t ch = 0; ch < g->c; ++ch) {
+          float best = -INFINITY, sum = 0.0f;
+          int64_t where = ((bi * g->h + ya) * g->w + xa) * g->c + ch;
+          for (int64_t yy = ya; yy < yb; ++yy)
+            for (int64_t xx = xa; xx < xb; ++xx) {
+              const int64_t i = ((bi * g->h + yy) * g->w + xx) * g->c + ch;
+              if (in[i] > best) {
+                best = in[i];
+                where = i;
+              }
+              sum += in[i];
+            }
+          if (is_max) {
+            out[o + ch] = best;
+            g->arg[o + ch] = (int32_t)where;
+          } else {
+            out[o + ch] = sum / (float)((yb - ya) * (xb - xa));
+          }
+        }
+      }
+  return lm_record(cx, op, pool_backward, y, 1, &x, g);
+}
+
+loom_tensor *loom_max_pool1d(loom_ctx *cx, loom_tensor *x, int pool_, int stride,
+                             loom_padding padding) {
+  return pool(cx, "loom_max_pool1d", x, true, 1, pool_, 1, stride, padding, true);
+}
+loom_tensor *loom_avg_pool1d(loom_ctx *cx, loom_tensor *x, int pool_, int stride,
+                             loom_padding padding) {
+  return pool(cx, "loom_avg_pool1d", x, true, 1, pool_, 1, stride, padding, false);
+}
+loom_tensor *loom_max_pool2d(loom_ctx *cx, loom_tensor *x, int pool_h, int pool_w, int stride_h,
+                             int stride_w, loom_padding padding) {
+  return pool(cx, "loom_max_pool2d", x, false, pool_h, pool_w, stride_h, stride_w, padding, true);
+}
+loom_tensor *loom_avg_pool2d(loom_ctx *cx, loom_tensor *x, int pool_h, int pool_w, int stride_h,
+                             int stride_w, loom_padding padding) {
+  return pool(cx, "loom_avg_pool2d", x, false, pool_h, pool_w, stride_h, stride_w, padding, false);
+}
