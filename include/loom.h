@@ -224,6 +224,17 @@ LOOM_API loom_tensor *loom_avg_pool2d(loom_ctx *cx, loom_tensor *x, int pool_h, 
 LOOM_API loom_tensor *loom_global_max_pool(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_global_avg_pool(loom_ctx *cx, loom_tensor *x);
 
+/* Convolutions, channels-last with Keras' kernel layout: 1-D x [batch, steps, in] with
+ * kernel [k, in, out]; 2-D x [batch, height, width, in] with kernel [kh, kw, in, out];
+ * bias [out] or NULL; strides and dilation >= 1 (0 means 1); padding as for pooling
+ * (zeros). The output's activation is applied as for loom_dense. */
+LOOM_API loom_tensor *loom_conv1d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
+                                  loom_tensor *bias, int stride, int dilation,
+                                  loom_padding padding, loom_activation act);
+LOOM_API loom_tensor *loom_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
+                                  loom_tensor *bias, int stride_h, int stride_w,
+                                  loom_padding padding, loom_activation act);
+
 /* Losses, as Keras defines them, to a rank-0 tensor: the per-sample loss over the last
  * axis, averaged over all samples. y_true has y_pred's shape, except for the sparse
  * one: i32 class ids, y_pred's shape without its last axis. y_pred holds probabilities

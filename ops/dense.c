@@ -5,9 +5,7 @@
  * db += the column sums of dZ, row after row (the same order for any thread count). */
 #include <string.h>
 
-#include "ops/ops.h"
-#include "simd/gemm.h"
-#include "simd/simd.h"
+#include "ops/act.h"
 
 static const char op[] = "loom_dense";
 
@@ -25,20 +23,8 @@ static int dense_backward(loom_ctx *cx, const lm_rec *r) {
   loom_tensor *x = r->in[0], *k = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
   const dense_saved *sv = r->saved;
   const size_t m = rows_of(x), in = (size_t)k->shape[0], units = (size_t)k->shape[1];
-  const float *y = r->out->data, *dy = r->out->grad;
-  const float *dz = dy;
-  if (sv->act != LOOM_LINEAR) {
-    float *t = loom_arena_alloc(cx->arena, m * units * sizeof(float) + 1);
-    if (!t) return lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
-    memset(t, 0, m * units * sizeof(float));
-    switch (sv->act) {
-      case LOOM_RELU: lm_k_relu_grad(y, dy, t, m * units); break;
-      case LOOM_SIGMOID: lm_k_sigmoid_grad(y, dy, t, m * units); break;
-      case LOOM_TANH: lm_k_tanh_grad(y, dy, t, m * units); break;
-      default: lm_k_softmax_grad(y, dy, t, m, units); break;
-    }
-    dz = t;
-  }
+  const float *dz = lm_activation_grad(cx, op, sv->act, r->out->data, r->out->grad, m, units);
+  if (!dz) return cx->status;
   int st = LOOM_OK;
   if (x->requires_grad) {
     float *gx = lm_grad(cx, x);
@@ -53,7 +39,7 @@ static int dense_backward(loom_ctx *cx, const lm_rec *r) {
   if (st == LOOM_OK && b && b->requires_grad) {
     float *gb = lm_grad(cx, b);
     if (!gb) return cx->status;
-    for (size_t i = 0; i < m; ++i) lm_k_axpy(1.0f, dz + i * units, gb, units);
+    lm_bias_grad(dz, m, units, gb);
   }
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }
@@ -89,14 +75,13 @@ loom_tensor *loom_dense(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_
   }
   sv->act = act;
   const size_t m = rows_of(x), k = (size_t)kernel->shape[0], units = (size_t)kernel->shape[1];
-  static const lm_act fused[] = {LM_ACT_NONE, LM_ACT_RELU, LM_ACT_SIGMOID, LM_ACT_TANH, LM_ACT_NONE};
-  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, fused[act]};
+  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, lm_fused_act(act)};
   const int st = lm_sgemm(false, false, m, units, k, 1.0f, x->data, k, kernel->data, units, 0.0f,
                           y->data, units, &ep);
   if (st != LOOM_OK) {
     lm_fail(cx, st, op, "%s", loom_last_error());
     return NULL;
   }
-  if (act == LOOM_SOFTMAX) lm_k_softmax(y->data, y->data, m, units);
+  lm_activation_finish(act, y->data, m, units);
   return lm_record(cx, op, dense_backward, y, n_in, in, sv);
 }

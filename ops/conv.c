@@ -1,0 +1,180 @@
+/* conv.c - 1-D and 2-D convolution (1-D is 2-D with height 1): forward and backward, as
+ * im2col + GEMM. The patch matrix [positions, kh*kw*in] times the kernel seen as
+ * [kh*kw*in, out] gives the output with bias and activation fused in the GEMM; backward
+ * is dK += patches^T . dZ, dPatches = dZ . K^T (no transpose materialised) scattered back
+ * onto dX (col2im, in a fixed order), and db += column sums of dZ.
+ * Patches of a 1x1 kernel with stride 1 are the input itself: no copy. */
+#include <string.h>
+
+#include "ops/act.h"
+
+typedef struct {
+  int64_t b, h, w, cin, cout, oh, ow;
+  int kh, kw, sh, sw, dh, dw, pad_top, pad_left;
+  loom_activation act;
+  float *patches; /* [b*oh*ow, kh*kw*cin] or the input itself (1x1, stride 1) */
+} conv_geom;
+
+static int64_t out_len(int64_t in, int k, int stride, int dil, loom_padding pad, int *lead) {
+  const int64_t span = (int64_t)dil * (k - 1) + 1;
+  if (pad == LOOM_SAME) {
+    const int64_t out = (in + stride - 1) / stride;
+    const int64_t total = (out - 1) * stride + span - in;
+    *lead = total > 0 ? (int)(total / 2) : 0;
+    return out;
+  }
+  *lead = 0;
+  return in >= span ? (in - span) / stride + 1 : 0;
+}
+
+static bool direct(const conv_geom *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_top == 0 && g->pad_left == 0;
+}
+
+/* For each output position and kernel tap, the input row it reads (or -1: padding). */
+#define FOR_TAPS(g, BODY)                                                               \
+  for (int64_t bi = 0; bi < (g)->b; ++bi)                                               \
+    for (int64_t oy = 0; oy < (g)->oh; ++oy)                                            \
+      for (int64_t ox = 0; ox < (g)->ow; ++ox) {                                        \
+        const int64_t row = (bi * (g)->oh + oy) * (g)->ow + ox;                         \
+        for (int ky = 0; ky < (g)->kh; ++ky)                                            \
+          for (int kx = 0; kx < (g)->kw; ++kx) {                                        \
+            const int64_t iy = oy * (g)->sh - (g)->pad_top + (int64_t)ky * (g)->dh;     \
+            const int64_t ix = ox * (g)->sw - (g)->pad_left + (int64_t)kx * (g)->dw;    \
+            const bool inside = iy >= 0 && iy < (g)->h && ix >= 0 && ix < (g)->w;       \
+            const int64_t src = inside ? ((bi * (g)->h + iy) * (g)->w + ix) * (g)->cin : -1; \
+            const int64_t dst = (row * (g)->kh * (g)->kw + ky * (g)->kw + kx) * (g)->cin; \
+            BODY                                                                        \
+          }                                                                             \
+      }
+
+static void im2col(const conv_geom *g, const float *x, float *p) {
+  const size_t bytes = (size_t)g->cin * sizeof(float);
+  FOR_TAPS(g, {
+    if (src >= 0) memcpy(p + dst, x + src, bytes);
+    else memset(p + dst, 0, bytes);
+  })
+}
+
+static void col2im(const conv_geom *g, const float *dp, float *dx) {
+  FOR_TAPS(g, {
+    if (src >= 0)
+      for (int64_t c = 0; c < g->cin; ++c) dx[src + c] += dp[dst + c];
+  })
+}
+
+static int conv_backward(loom_ctx *cx, const lm_rec *r) {
+  static const char op[] = "loom_conv";
+  const conv_geom *g = r->saved;
+  loom_tensor *x = r->in[0], *k = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+  const size_t m = (size_t)(g->b * g->oh * g->ow), kk = (size_t)(g->kh * g->kw * g->cin);
+  const size_t n = (size_t)g->cout;
+  const float *dz = lm_activation_grad(cx, op, g->act, r->out->data, r->out->grad, m, n);
+  if (!dz) return cx->status;
+  int st = LOOM_OK;
+  if (k->requires_grad) {
+    float *gk = lm_grad(cx, k);
+    if (!gk) return cx->status;
+    st = lm_sgemm(true, false, kk, n, m, 1.0f, g->patches, kk, dz, n, 1.0f, gk, n, NULL);
+  }
+  if (st == LOOM_OK && b && b->requires_grad) {
+    float *gb = lm_grad(cx, b);
+    if (!gb) return cx->status;
+    lm_bias_grad(dz, m, n, gb);
+  }
+  if (st == LOOM_OK && x->requires_grad) {
+    float *gx = lm_grad(cx, x);
+    if (!gx) return cx->status;
+    if (direct(g)) {
+      st = lm_sgemm(false, true, m, kk, n, 1.0f, dz, n, k->data, n, 1.0f, gx, kk, NULL);
+    } else {
+      float *dp = loom_arena_alloc(cx->arena, m * kk * sizeof(float) + 1);
+      if (!dp) return lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
+      st = lm_sgemm(false, true, m, kk, n, 1.0f, dz, n, k->data, n, 0.0f, dp, kk, NULL);
+      if (st == LOOM_OK) col2im(g, dp, gx);
+    }
+  }
+  return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
+}
+
+static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tensor *kernel,
+                         loom_tensor *bias, bool one_d, int sh, int sw, int dh, int dw,
+                         loom_padding padding, loom_activation act) {
+  loom_tensor *in[3] = {x, kernel, bias};
+  const int n_in = bias ? 3 : 2;
+  if (!lm_inputs_ok(cx, op, n_in, in)) return NULL;
+  char sx[96], sk[96];
+  const int xr = one_d ? 3 : 4;
+  if (x->rank != xr || kernel->rank != xr || x->shape[xr - 1] != kernel->shape[xr - 2]) {
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s does not fit kernel %s (expected %s)",
+            lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk),
+            one_d ? "[batch, steps, in] and [k, in, out]"
+                  : "[batch, height, width, in] and [kh, kw, in, out]");
+    return NULL;
+  }
+  const int64_t cout = kernel->shape[xr - 1];
+  if (bias && (bias->rank != 1 || bias->shape[0] != cout)) {
+    lm_fail(cx, LOOM_ESHAPE, op, "bias %s does not fit kernel %s (expected [out])",
+            lm_shape_str(bias, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk));
+    return NULL;
+  }
+  sh = sh ? sh : 1;
+  sw = sw ? sw : 1;
+  dh = dh ? dh : 1;
+  dw = dw ? dw : 1;
+  if (sh < 1 || sw < 1 || dh < 1 || dw < 1 || (padding != LOOM_VALID && padding != LOOM_SAME) ||
+      (unsigned)act > LOOM_SOFTMAX) {
+    lm_fail(cx, LOOM_EINVAL, op, "strides %dx%d, dilation %dx%d, padding %d, activation %d: "
+            "strides and dilation must be >= 1, padding and activation known", sh, sw, dh, dw,
+            (int)padding, (int)act);
+    return NULL;
+  }
+  conv_geom *g = loom_arena_alloc(cx->arena, sizeof *g);
+  if (!g) {
+    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
+    return NULL;
+  }
+  *g = (conv_geom){x->shape[0], one_d ? 1 : x->shape[1], x->shape[xr - 2], x->shape[xr - 1], cout,
+                   0, 0, one_d ? 1 : (int)kernel->shape[0], (int)kernel->shape[xr - 3], sh, sw,
+                   dh, dw, 0, 0, act, NULL};
+  g->oh = out_len(g->h, g->kh, sh, dh, padding, &g->pad_top);
+  g->ow = out_len(g->w, g->kw, sw, dw, padding, &g->pad_left);
+  if (g->oh == 0 || g->ow == 0) {
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s is smaller than kernel %s with 'valid' padding",
+            lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk));
+    return NULL;
+  }
+  const int64_t s1[3] = {g->b, g->ow, cout}, s2[4] = {g->b, g->oh, g->ow, cout};
+  loom_tensor *y = lm_out(cx, op, xr, one_d ? s1 : s2);
+  if (!y) return NULL;
+  const size_t m = (size_t)(g->b * g->oh * g->ow), kk = (size_t)(g->kh * g->kw * g->cin);
+  if (direct(g)) {
+    g->patches = x->data;
+  } else {
+    g->patches = loom_arena_alloc(cx->arena, m * kk * sizeof(float) + 1);
+    if (!g->patches) {
+      lm_fail(cx, LOOM_ENOMEM, op, "patches: %s", loom_arena_error(cx->arena));
+      return NULL;
+    }
+    im2col(g, x->data, g->patches);
+  }
+  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, lm_fused_act(act)};
+  const int st = lm_sgemm(false, false, m, (size_t)cout, kk, 1.0f, g->patches, kk, kernel->data,
+                          (size_t)cout, 0.0f, y->data, (size_t)cout, &ep);
+  if (st != LOOM_OK) {
+    lm_fail(cx, st, op, "%s", loom_last_error());
+    return NULL;
+  }
+  lm_activation_finish(act, y->data, m, (size_t)cout);
+  return lm_record(cx, op, conv_backward, y, n_in, in, g);
+}
+
+loom_tensor *loom_conv1d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
+                         int stride, int dilation, loom_padding padding, loom_activation act) {
+  return conv(cx, "loom_conv1d", x, kernel, bias, true, 1, stride, 1, dilation, padding, act);
+}
+
+loom_tensor *loom_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
+                         int stride_h, int stride_w, loom_padding padding, loom_activation act) {
+  return conv(cx, "loom_conv2d", x, kernel, bias, false, stride_h, stride_w, 1, 1, padding, act);
+}
