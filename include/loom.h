@@ -235,6 +235,15 @@ LOOM_API loom_tensor *loom_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *ker
                                   loom_tensor *bias, int stride_h, int stride_w,
                                   loom_padding padding, loom_activation act);
 
+/* LSTM as Keras defines it: x [batch, steps, in], kernel [in, 4 units], recurrent_kernel
+ * [units, 4 units], bias [4 units] (or NULL), gates in the order i, f, c, o; sigmoid
+ * gates, tanh cell activation; h and c start at zero. Returns the last h [batch, units],
+ * or every h [batch, steps, units] with return_sequences; go_backwards reads the
+ * sequence from its end (and, as Keras, returns the sequence in that order). */
+LOOM_API loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
+                                loom_tensor *recurrent_kernel, loom_tensor *bias,
+                                bool return_sequences, bool go_backwards);
+
 /* Losses, as Keras defines them, to a rank-0 tensor: the per-sample loss over the last
  * axis, averaged over all samples. y_true has y_pred's shape, except for the sparse
  * one: i32 class ids, y_pred's shape without its last axis. y_pred holds probabilities
