@@ -258,6 +258,16 @@ LOOM_API loom_tensor *loom_loss_categorical_crossentropy(loom_ctx *cx, loom_tens
 LOOM_API loom_tensor *loom_loss_sparse_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true,
                                                                 loom_tensor *y_pred);
 
+/* Keras' accuracies, to a rank-0 tensor (never recorded on the tape): the share of
+ * samples whose arg-max class matches the one-hot row / the i32 id (the first maximum
+ * wins ties), and the share of elements where (y_pred > 0.5) equals y_true. */
+LOOM_API loom_tensor *loom_metric_categorical_accuracy(loom_ctx *cx, loom_tensor *y_true,
+                                                       loom_tensor *y_pred);
+LOOM_API loom_tensor *loom_metric_sparse_categorical_accuracy(loom_ctx *cx, loom_tensor *y_true,
+                                                              loom_tensor *y_pred);
+LOOM_API loom_tensor *loom_metric_binary_accuracy(loom_ctx *cx, loom_tensor *y_true,
+                                                  loom_tensor *y_pred);
+
 /* Over all elements, to a rank-0 tensor. */
 LOOM_API loom_tensor *loom_sum(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_mean(loom_ctx *cx, loom_tensor *x);

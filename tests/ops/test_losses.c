@@ -136,3 +136,17 @@ Test(losses, bad_inputs) {
   cr_assert_null(loom_loss_mae(NULL, F(2, 3, v), F(2, 3, v)));
   cr_assert_null(loom_loss_sparse_categorical_crossentropy(NULL, ids, F(2, 3, v)));
 }
+
+Test(losses, accuracies) {
+  const float oh[6] = {0, 1, 0, 1, 0, 0}, pr[6] = {0.1f, 0.7f, 0.2f, 0.2f, 0.5f, 0.3f};
+  cr_assert_float_eq(value(loom_metric_categorical_accuracy(cx, F(2, 3, oh), F(2, 3, pr))), 0.5f, 1e-7f);
+  const int32_t ids[2] = {1, 1};
+  const int64_t s2[1] = {2};
+  loom_tensor *idt = loom_tensor_from(params, LOOM_I32, 1, s2, ids);
+  cr_assert_float_eq(value(loom_metric_sparse_categorical_accuracy(cx, idt, F(2, 3, pr))), 1.0f, 1e-7f);
+  const float bt[4] = {1, 0, 1, 0}, bp[4] = {0.9f, 0.4f, 0.3f, 0.6f};
+  cr_assert_float_eq(value(loom_metric_binary_accuracy(cx, F(1, 4, bt), F(1, 4, bp))), 0.5f, 1e-7f);
+  cr_assert_null(loom_metric_sparse_categorical_accuracy(cx, idt, F(3, 3, pr)));
+  cr_assert(strstr(loom_ctx_error(cx), "do not fit"), "%s", loom_ctx_error(cx));
+  cr_assert_null(loom_metric_binary_accuracy(NULL, F(1, 4, bt), F(1, 4, bp)));
+}

@@ -42,3 +42,51 @@ Test(threads, training_step_is_bitwise_reproducible) {
   free(b.gw);
   free(b.gb);
 }
+
+/* Every layer op in one small network, forward and backward, at 1 and 2 threads. The
+ * sizes are large enough that the kernels and GEMMs do split the work. */
+typedef struct {
+  float loss;
+  float *grads;
+  size_t n;
+} net_run;
+
+static net_run run_net(int threads) {
+  cr_assert_eq(loom_set_num_threads(threads), LOOM_OK);
+  loom_arena *p = loom_arena_new(NULL);
+  const int64_t sx[3] = {16, 40, 24}, sk[3] = {5, 24, 64}, sb[1] = {64}, sw[2] = {64, 128};
+  const int64_t su[2] = {32, 128}, sd[2] = {32, 10}, sdb[1] = {10}, st[2] = {16, 10};
+  loom_tensor *w[7] = {tu_tensor(p, 3, sk, -0.3f, 0.3f, 2), tu_tensor(p, 1, sb, -0.1f, 0.1f, 3),
+                       tu_tensor(p, 2, sw, -0.2f, 0.2f, 4), tu_tensor(p, 2, su, -0.2f, 0.2f, 5),
+                       tu_tensor(p, 1, sw + 1, -0.1f, 0.1f, 6), tu_tensor(p, 2, sd, -0.3f, 0.3f, 7),
+                       tu_tensor(p, 1, sdb, -0.1f, 0.1f, 8)};
+  for (int i = 0; i < 7; ++i) loom_tensor_set_requires_grad(w[i], true);
+  loom_tensor *x = tu_tensor(p, 3, sx, -1, 1, 1), *t = tu_tensor(p, 2, st, 0, 1, 9);
+  loom_ctx *cx = loom_ctx_new(NULL);
+  loom_ctx_set_training(cx, true);
+  loom_tensor *h = loom_conv1d(cx, x, w[0], w[1], 1, 1, LOOM_SAME, LOOM_RELU);
+  h = loom_max_pool1d(cx, h, 2, 0, LOOM_VALID);
+  h = loom_lstm(cx, h, w[2], w[3], w[4], false, false);
+  h = loom_dense(cx, h, w[5], w[6], LOOM_SOFTMAX);
+  loom_tensor *loss = loom_loss_categorical_crossentropy(cx, t, h);
+  cr_assert_eq(loom_backward(cx, loss), LOOM_OK, "%s", loom_ctx_error(cx));
+  net_run r = {loom_tensor_f32(loss)[0], NULL, 0};
+  for (int i = 0; i < 7; ++i) r.n += (size_t)w[i]->size;
+  r.grads = malloc(r.n * sizeof(float));
+  size_t at = 0;
+  for (int i = 0; i < 7; ++i) {
+    memcpy(r.grads + at, w[i]->grad, (size_t)w[i]->size * sizeof(float));
+    at += (size_t)w[i]->size;
+  }
+  loom_ctx_free(cx);
+  loom_arena_free(p);
+  return r;
+}
+
+Test(threads, conv_pool_lstm_dense_step_is_bitwise_reproducible) {
+  net_run a = run_net(1), b = run_net(2);
+  cr_assert(memcmp(&a.loss, &b.loss, sizeof a.loss) == 0, "loss %.9g vs %.9g", a.loss, b.loss);
+  cr_assert(memcmp(a.grads, b.grads, a.n * sizeof(float)) == 0, "gradients differ");
+  free(a.grads);
+  free(b.grads);
+}

@@ -1,0 +1,63 @@
+/* metrics.c - Keras' accuracies: values only, nothing recorded or differentiated. */
+#include "ops/loss.h"
+
+static size_t argmax(const float *v, size_t n) {
+  size_t best = 0;
+  for (size_t j = 1; j < n; ++j)
+    if (v[j] > v[best]) best = j;
+  return best;
+}
+
+static loom_tensor *scalar(loom_ctx *cx, const char *op, double v) {
+  loom_tensor *out = lm_out(cx, op, 0, NULL);
+  if (out) ((float *)out->data)[0] = (float)v;
+  return out;
+}
+
+loom_tensor *loom_metric_categorical_accuracy(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred) {
+  static const char op[] = "loom_metric_categorical_accuracy";
+  if (!lm_loss_shapes(cx, op, y_true, y_pred)) return NULL;
+  const size_t classes = (size_t)y_pred->shape[y_pred->rank - 1];
+  const size_t rows = classes ? (size_t)y_pred->size / classes : 0;
+  size_t hits = 0;
+  for (size_t r = 0; r < rows; ++r)
+    hits += argmax((const float *)y_true->data + r * classes, classes) ==
+            argmax((const float *)y_pred->data + r * classes, classes);
+  return scalar(cx, op, rows ? (double)hits / (double)rows : 0.0);
+}
+
+loom_tensor *loom_metric_sparse_categorical_accuracy(loom_ctx *cx, loom_tensor *y_true,
+                                                     loom_tensor *y_pred) {
+  static const char op[] = "loom_metric_sparse_categorical_accuracy";
+  if (!cx) {
+    lm_error(LOOM_EINVAL, op, "ctx is NULL");
+    return NULL;
+  }
+  if (!y_true || !y_pred) {
+    if (cx->status == LOOM_OK) lm_fail(cx, LOOM_EINVAL, op, "input %d is NULL", y_true ? 1 : 0);
+    return NULL;
+  }
+  const size_t classes = y_pred->rank ? (size_t)y_pred->shape[y_pred->rank - 1] : 0;
+  if (y_true->dtype != LOOM_I32 || y_pred->dtype != LOOM_F32 || !classes ||
+      (size_t)y_true->size * classes != (size_t)y_pred->size) {
+    char st[96], sp[96];
+    lm_fail(cx, LOOM_ESHAPE, op, "i32 ids %s do not fit f32 y_pred %s",
+            lm_shape_str(y_true, st, sizeof st), lm_shape_str(y_pred, sp, sizeof sp));
+    return NULL;
+  }
+  const size_t rows = (size_t)y_true->size;
+  size_t hits = 0;
+  for (size_t r = 0; r < rows; ++r)
+    hits += (int64_t)((const int32_t *)y_true->data)[r] ==
+            (int64_t)argmax((const float *)y_pred->data + r * classes, classes);
+  return scalar(cx, op, rows ? (double)hits / (double)rows : 0.0);
+}
+
+loom_tensor *loom_metric_binary_accuracy(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred) {
+  static const char op[] = "loom_metric_binary_accuracy";
+  if (!lm_loss_shapes(cx, op, y_true, y_pred)) return NULL;
+  const float *t = y_true->data, *p = y_pred->data;
+  size_t hits = 0;
+  for (int64_t i = 0; i < y_pred->size; ++i) hits += (p[i] > 0.5f) == (t[i] > 0.5f);
+  return scalar(cx, op, y_pred->size ? (double)hits / (double)y_pred->size : 0.0);
+}
