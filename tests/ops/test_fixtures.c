@@ -1,0 +1,94 @@
+/* test_fixtures.c - LSTM, convolutions, pooling and losses against PyTorch 1.13
+ * (tests/fixtures, made by make_fixtures.py with Keras layouts converted): outputs and
+ * the gradients of sum(y * r) for every input and weight. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+
+#include "common/fixture.h"
+
+static loom_arena *params;
+static loom_ctx *cx;
+static fx_file fx;
+static void setup(void) {
+  params = loom_arena_new(NULL);
+  cx = loom_ctx_new(NULL);
+  loom_ctx_set_training(cx, true);
+}
+static void teardown(void) {
+  fx_free(&fx);
+  loom_ctx_free(cx);
+  loom_arena_free(params);
+}
+TestSuite(torch, .init = setup, .fini = teardown);
+
+static loom_tensor *in(const char *name) {
+  loom_tensor *t = fx_tensor_new(params, fx_get(&fx, name));
+  loom_tensor_set_requires_grad(t, true);
+  return t;
+}
+
+/* Output, then backward from r, then each named input's gradient. */
+static void check(loom_tensor *y, loom_tensor **ins, const char **names, int n) {
+  cr_assert(y, "%s", loom_ctx_error(cx));
+  fx_expect("y", loom_tensor_f32(y), fx_get(&fx, "y"));
+  cr_assert_eq(loom_backward_from(cx, y, fx_get(&fx, "r")->data), LOOM_OK, "%s", loom_ctx_error(cx));
+  for (int i = 0; i < n; ++i) {
+    char g[48];
+    snprintf(g, sizeof g, "grad_%s", names[i]);
+    fx_expect(g, ins[i]->grad, fx_get(&fx, g));
+  }
+}
+
+static void lstm_case(const char *file, bool seq, bool back) {
+  fx_load(file, &fx);
+  const char *names[4] = {"x", "kernel", "recurrent_kernel", "bias"};
+  loom_tensor *t[4] = {in("x"), in("kernel"), in("recurrent_kernel"), in("bias")};
+  check(loom_lstm(cx, t[0], t[1], t[2], t[3], seq, back), t, names, 4);
+}
+Test(torch, lstm_last_state) { lstm_case("lstm_last", false, false); }
+Test(torch, lstm_sequences_backwards) { lstm_case("lstm_seq_backwards", true, true); }
+
+static const char *conv_names[3] = {"x", "kernel", "bias"};
+Test(torch, conv1d_valid_stride2) {
+  fx_load("conv1d_valid_stride2", &fx);
+  loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
+  check(loom_conv1d(cx, t[0], t[1], t[2], 2, 1, LOOM_VALID, LOOM_LINEAR), t, conv_names, 3);
+}
+Test(torch, conv1d_same_dilation2) {
+  fx_load("conv1d_same_dilation2", &fx);
+  loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
+  check(loom_conv1d(cx, t[0], t[1], t[2], 1, 2, LOOM_SAME, LOOM_LINEAR), t, conv_names, 3);
+}
+Test(torch, conv2d_same) {
+  fx_load("conv2d_same", &fx);
+  loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
+  check(loom_conv2d(cx, t[0], t[1], t[2], 1, 1, LOOM_SAME, LOOM_LINEAR), t, conv_names, 3);
+}
+Test(torch, conv2d_valid_stride2) {
+  fx_load("conv2d_valid_stride2", &fx);
+  loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
+  check(loom_conv2d(cx, t[0], t[1], t[2], 2, 2, LOOM_VALID, LOOM_LINEAR), t, conv_names, 3);
+}
+Test(torch, pooling) {
+  const char *names[1] = {"x"};
+  fx_load("maxpool1d_valid", &fx);
+  loom_tensor *x = in("x");
+  check(loom_max_pool1d(cx, x, 2, 0, LOOM_VALID), &x, names, 1);
+  fx_free(&fx);
+  loom_ctx_reset(cx);
+  fx_load("avgpool2d_valid", &fx);
+  loom_tensor *x2 = in("x");
+  check(loom_avg_pool2d(cx, x2, 2, 2, 0, 0, LOOM_VALID), &x2, names, 1);
+}
+
+static void loss_case(const char *file, loom_tensor *(*f)(loom_ctx *, loom_tensor *, loom_tensor *)) {
+  fx_load(file, &fx);
+  loom_tensor *t = fx_tensor_new(params, fx_get(&fx, "y_true")), *p = in("y_pred");
+  loom_tensor *loss = f(cx, t, p);
+  cr_assert(loss, "%s", loom_ctx_error(cx));
+  fx_expect("loss", loom_tensor_f32(loss), fx_get(&fx, "loss"));
+  cr_assert_eq(loom_backward(cx, loss), LOOM_OK);
+  fx_expect("grad_y_pred", p->grad, fx_get(&fx, "grad_y_pred"));
+}
+Test(torch, categorical_crossentropy) { loss_case("loss_cce", loom_loss_categorical_crossentropy); }
+Test(torch, binary_crossentropy) { loss_case("loss_bce", loom_loss_binary_crossentropy); }
