@@ -187,6 +187,10 @@ $(BUILD)/perf/gemm: perf/gemm.c perf/peak.c perf/peak.h perf/bench.c perf/bench.
 	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/gemm.c perf/peak.c perf/bench.c $(BUILD)/libloom.a \
 	  $(LDFLAGS) $(LIBS) -ldl -o $@
 
+$(BUILD)/perf/layers: perf/layers.c perf/bench.c perf/bench.h $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/layers.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+
 # Absolute figures and ratios. PERF_ARGS go to every benchmark (--reps N); KERNELS_ARGS
 # to the kernel one (--filter TEXT, --all-targets), GEMM_ARGS to the SGEMM one
 # (--threads 1,2, --libs, --trans TN, --filter TEXT, --quick).

@@ -1,11 +1,10 @@
 /* lstm.c - Keras' LSTM: forward and backward through time.
  * Forward: one GEMM projects every step's input (x . W + b for all steps at once); each
- * step adds h_{t-1} . U with a small GEMM into its gate rows, then one pass computes the
- * gates and the cell update. Backward walks the steps in reverse with one small GEMM per
+ * step adds h_{t-1} . U with a small GEMM into its gate rows, then the fused cell kernel
+ * (simd/lstm.cc) computes the gates and the cell update. Backward walks the steps in reverse with one small GEMM per
  * step (dh_{t-1} = dZ_t . U^T); the weight gradients are single GEMMs over all steps
  * (dW = X^T . dZ, dU = H_prev^T . dZ), so no transpose is materialised. Everything is
  * kept batch-major ([batch, steps, ...]); a step is a strided slice. */
-#include <math.h>
 #include <string.h>
 
 #include "ops/act.h"
@@ -20,8 +19,6 @@ typedef struct {
   float *c;     /* [b, t + 1, u]: c_{-1} = 0 first */
   float *h;     /* [b, t + 1, u]: h_{-1} = 0 first */
 } lstm_state;
-
-static float sigm(float z) { return 1.0f / (1.0f + expf(-z)); }
 
 /* The step's input row: step s reads x at time s, or from the end when going backwards. */
 static int64_t time_of(const lstm_state *s, int64_t step) { return s->back ? s->t - 1 - step : step; }
@@ -40,21 +37,12 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
   memset(dc, 0, (size_t)(B * U) * sizeof(float));
   for (int64_t step = T - 1; step >= 0; --step) {
     for (int64_t bi = 0; bi < B; ++bi) {
-      const float *gt = s->gates + (bi * T + step) * G;
-      const float *c_prev = s->c + (bi * (T + 1) + step) * U, *c_now = c_prev + U;
-      float *z = dz + (bi * T + step) * G, *dhb = dh + bi * U, *dcb = dc + bi * U;
+      const float *c_prev = s->c + (bi * (T + 1) + step) * U;
       const float *dout = s->seq ? dy + (bi * T + step) * U : (step == T - 1 ? dy + bi * U : NULL);
-      for (int64_t j = 0; j < U; ++j) {
-        const float i = gt[j], f = gt[U + j], g = gt[2 * U + j], o = gt[3 * U + j];
-        const float th = tanhf(c_now[j]);
-        const float dhj = dhb[j] + (dout ? dout[j] : 0.0f);
-        const float dcj = dcb[j] + dhj * o * (1.0f - th * th);
-        z[j] = dcj * g * i * (1.0f - i);
-        z[U + j] = dcj * c_prev[j] * f * (1.0f - f);
-        z[2 * U + j] = dcj * i * (1.0f - g * g);
-        z[3 * U + j] = dhj * th * o * (1.0f - o);
-        dcb[j] = dcj * f;
-      }
+      float *dhb = dh + bi * U;
+      if (dout) lm_k_add(dhb, dout, dhb, (size_t)U); /* all of d loss / d h_t */
+      lm_k_lstm_cell_grad(s->gates + (bi * T + step) * G, c_prev, c_prev + U, dhb, dc + bi * U,
+                          dz + (bi * T + step) * G, (size_t)U);
     }
     /* dh_{t-1} = dZ_t . U^T (rows of dZ_t are T * 4u apart) */
     const int st = lm_sgemm(false, true, (size_t)B, (size_t)U, (size_t)G, 1.0f, dz + step * G,
@@ -170,19 +158,9 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
                   (size_t)((T + 1) * U), recurrent_kernel->data, (size_t)G, 1.0f, gates + step * G,
                   (size_t)(T * G), NULL);
     for (int64_t bi = 0; bi < B && st == LOOM_OK; ++bi) {
-      float *gt = gates + (bi * T + step) * G;
-      const float *c_prev = c + (bi * (T + 1) + step) * U;
-      float *c_now = (float *)c_prev + U, *h_now = h + (bi * (T + 1) + step + 1) * U;
-      for (int64_t j = 0; j < U; ++j) {
-        const float i = sigm(gt[j]), f = sigm(gt[U + j]), g = tanhf(gt[2 * U + j]),
-                    o = sigm(gt[3 * U + j]);
-        gt[j] = i;
-        gt[U + j] = f;
-        gt[2 * U + j] = g;
-        gt[3 * U + j] = o;
-        c_now[j] = f * c_prev[j] + i * g;
-        h_now[j] = o * tanhf(c_now[j]);
-      }
+      float *c_prev = c + (bi * (T + 1) + step) * U;
+      lm_k_lstm_cell(gates + (bi * T + step) * G, c_prev, c_prev + U,
+                     h + (bi * (T + 1) + step + 1) * U, (size_t)U);
     }
   }
   if (st != LOOM_OK) {

@@ -92,3 +92,32 @@ void lm_ref_matmul(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, con
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + (float)s : (float)s;
     }
 }
+
+static float ref_sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }
+
+void lm_ref_lstm_cell(float *gates, const float *c_prev, float *c_now, float *h_now, size_t u) {
+  for (size_t j = 0; j < u; ++j) {
+    const float i = ref_sigmoid(gates[j]), f = ref_sigmoid(gates[u + j]);
+    const float g = tanhf(gates[2 * u + j]), o = ref_sigmoid(gates[3 * u + j]);
+    gates[j] = i;
+    gates[u + j] = f;
+    gates[2 * u + j] = g;
+    gates[3 * u + j] = o;
+    c_now[j] = f * c_prev[j] + i * g;
+    h_now[j] = o * tanhf(c_now[j]);
+  }
+}
+
+void lm_ref_lstm_cell_grad(const float *gates, const float *c_prev, const float *c_now,
+                           const float *dh, float *dc, float *dz, size_t u) {
+  for (size_t j = 0; j < u; ++j) {
+    const float i = gates[j], f = gates[u + j], g = gates[2 * u + j], o = gates[3 * u + j];
+    const float th = tanhf(c_now[j]);
+    const float dcj = dc[j] + dh[j] * o * (1.0f - th * th);
+    dz[j] = dcj * g * i * (1.0f - i);
+    dz[u + j] = dcj * c_prev[j] * f * (1.0f - f);
+    dz[2 * u + j] = dcj * i * (1.0f - g * g);
+    dz[3 * u + j] = dh[j] * th * o * (1.0f - o);
+    dc[j] = dcj * f;
+  }
+}

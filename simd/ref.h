@@ -32,6 +32,10 @@ float lm_ref_max(const float *x, size_t n);
 void lm_ref_softmax(const float *x, float *y, size_t rows, size_t cols);
 void lm_ref_softmax_grad(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
 
+void lm_ref_lstm_cell(float *gates, const float *c_prev, float *c_now, float *h_now, size_t u);
+void lm_ref_lstm_cell_grad(const float *gates, const float *c_prev, const float *c_now,
+                           const float *dh, float *dc, float *dz, size_t u);
+
 /* C (m x n) (+)= op(A) (m x k) . op(B) (k x n), row-major, lda/ldb/ldc in elements; op(A)
  * is A, or the transpose of A stored k x m, when trans_a. Triple loop in double. */
 void lm_ref_matmul(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float *a,

@@ -51,6 +51,15 @@ float lm_k_max(const float *x, size_t n);
 void lm_k_softmax(const float *x, float *y, size_t rows, size_t cols);
 void lm_k_softmax_grad(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
 
+/* One LSTM step for one sample, Keras' gates (u units each, in the order i, f, c, o):
+ * gates holds the pre-activations z and receives the activations; c_now = f c_prev + i g;
+ * h_now = o tanh(c_now). */
+void lm_k_lstm_cell(float *gates, const float *c_prev, float *c_now, float *h_now, size_t u);
+/* Its gradient: dh (all of d loss / d h_now) and dc (d loss / d c_now from the next step,
+ * replaced by d loss / d c_prev) give dz, d loss / d pre-activations (4u). */
+void lm_k_lstm_cell_grad(const float *gates, const float *c_prev, const float *c_now,
+                         const float *dh, float *dc, float *dz, size_t u);
+
 /* Threads the kernels may use for `work` elements: 1 below a size where threads pay
  * off, or inside a parallel region; loom_get_num_threads() otherwise. */
 int lm_threads_for(size_t work);

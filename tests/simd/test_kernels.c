@@ -228,3 +228,32 @@ Test(kernels, matmul_reference) {
   lm_ref_matmul(true, true, 2, 2, 3, at, 2, bt, 3, c, 2, true);
   for (int i = 0; i < 4; ++i) cr_assert_eq(c[i], 2 * want[i]);
 }
+
+Test(kernels, lstm_cell_and_its_gradient) {
+  const size_t units[] = {1, 3, 7, 16, 17, 33, 100};
+  for (size_t k = 0; k < sizeof units / sizeof units[0]; ++k) {
+    const size_t u = units[k];
+    float *g = malloc(4 * u * sizeof(float)), *rg = malloc(4 * u * sizeof(float));
+    float *cp = malloc(u * sizeof(float)), *cn = malloc(u * sizeof(float)), *rcn = malloc(u * sizeof(float));
+    float *h = malloc(u * sizeof(float)), *rh = malloc(u * sizeof(float));
+    tu_fill(g, 4 * u, -3, 3, 1 + k);
+    memcpy(rg, g, 4 * u * sizeof(float));
+    tu_fill(cp, u, -1, 1, 2 + k);
+    lm_k_lstm_cell(g, cp, cn, h, u);
+    lm_ref_lstm_cell(rg, cp, rcn, rh, u);
+    expect_close("lstm gates", g, rg, 4 * u, 0);
+    expect_close("lstm c", cn, rcn, u, 0);
+    expect_close("lstm h", h, rh, u, 0);
+    float *dh = malloc(u * sizeof(float)), *dc = malloc(u * sizeof(float)), *rdc = malloc(u * sizeof(float));
+    float *dz = malloc(4 * u * sizeof(float)), *rdz = malloc(4 * u * sizeof(float));
+    tu_fill(dh, u, -1, 1, 3 + k);
+    tu_fill(dc, u, -1, 1, 4 + k);
+    memcpy(rdc, dc, u * sizeof(float));
+    lm_k_lstm_cell_grad(rg, cp, rcn, dh, dc, dz, u);
+    lm_ref_lstm_cell_grad(rg, cp, rcn, dh, rdc, rdz, u);
+    expect_close("lstm dz", dz, rdz, 4 * u, 0);
+    expect_close("lstm dc", dc, rdc, u, 0);
+    float *all[] = {g, rg, cp, cn, rcn, h, rh, dh, dc, rdc, dz, rdz};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i) free(all[i]);
+  }
+}
