@@ -193,11 +193,13 @@ $(BUILD)/perf/layers: perf/layers.c perf/bench.c perf/bench.h $(BUILD)/libloom.a
 
 # Absolute figures and ratios. PERF_ARGS go to every benchmark (--reps N); KERNELS_ARGS
 # to the kernel one (--filter TEXT, --all-targets), GEMM_ARGS to the SGEMM one
-# (--threads 1,2, --libs, --trans TN, --filter TEXT, --quick).
+# (--threads 1,2, --libs, --trans TN, --filter TEXT, --quick), LAYERS_ARGS to the layer
+# one (--threads N, --filter TEXT).
 perf: perf-deps
 	@$(MAKE) --no-print-directory perf-run
 perf-deps:
 	@mk/deps.sh $(ARCH) "$(SYSROOT)" perf
-perf-run: $(BUILD)/perf/kernels $(BUILD)/perf/gemm
+perf-run: $(BUILD)/perf/kernels $(BUILD)/perf/gemm $(BUILD)/perf/layers
 	$(BUILD)/perf/kernels --json $(BUILD)/perf/kernels.json $(PERF_ARGS) $(KERNELS_ARGS)
 	$(BUILD)/perf/gemm --json $(BUILD)/perf/gemm.json $(PERF_ARGS) $(GEMM_ARGS)
+	$(BUILD)/perf/layers --json $(BUILD)/perf/layers.json $(PERF_ARGS) $(LAYERS_ARGS)

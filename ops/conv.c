@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ops/act.h"
+#include "simd/simd.h"
 
 typedef struct {
   int64_t b, h, w, cin, cout, oh, ow;
@@ -58,8 +59,7 @@ static void im2col(const conv_geom *g, const float *x, float *p) {
 
 static void col2im(const conv_geom *g, const float *dp, float *dx) {
   FOR_TAPS(g, {
-    if (src >= 0)
-      for (int64_t c = 0; c < g->cin; ++c) dx[src + c] += dp[dst + c];
+    if (src >= 0) lm_k_add(dx + src, dp + dst, dx + src, (size_t)g->cin);
   })
 }
 
