@@ -54,3 +54,38 @@ loom_tensor *lm_pointwise(loom_ctx *cx, const char *op, loom_tensor *y_true, loo
   lm_k_scale((float)inv, grad, grad, n);
   return lm_loss_out(cx, op, y_true, y_pred, sum * inv, grad);
 }
+
+bool lm_class_ids_ok(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred) {
+  if (!cx) {
+    lm_error(LOOM_EINVAL, op, "ctx is NULL");
+    return false;
+  }
+  if (!y_true || !y_pred) {
+    if (cx->status == LOOM_OK) lm_fail(cx, LOOM_EINVAL, op, "input %d is NULL", y_true ? 1 : 0);
+    return false;
+  }
+  if (y_true->dtype != LOOM_I32 || y_pred->dtype != LOOM_F32) {
+    lm_fail(cx, LOOM_EDTYPE, op, "y_true must be i32 class ids and y_pred f32 probabilities");
+    return false;
+  }
+  /* ids: y_pred's shape without the class axis (Keras also takes a trailing 1) */
+  bool fits = y_pred->rank >= 1 && y_true->size * y_pred->shape[y_pred->rank - 1] == y_pred->size;
+  for (int i = 0; fits && i < y_pred->rank - 1; ++i)
+    fits = i < y_true->rank && y_true->shape[i] == y_pred->shape[i];
+  if (!fits) {
+    char st[96], sp[96];
+    lm_fail(cx, LOOM_ESHAPE, op, "class ids %s do not fit y_pred %s (expected y_pred's shape "
+            "without its last axis)", lm_shape_str(y_true, st, sizeof st),
+            lm_shape_str(y_pred, sp, sizeof sp));
+    return false;
+  }
+  const int64_t classes = y_pred->shape[y_pred->rank - 1];
+  const int32_t *ids = y_true->data;
+  for (int64_t i = 0; i < y_true->size; ++i)
+    if (ids[i] < 0 || ids[i] >= classes) {
+      lm_fail(cx, LOOM_EINVAL, op, "class id %d at [%lld] is outside [0, %lld)", ids[i],
+              (long long)i, (long long)classes);
+      return false;
+    }
+  return true;
+}

@@ -17,6 +17,10 @@ loom_tensor *lm_pointwise(loom_ctx *cx, const char *op, loom_tensor *y_true, loo
 /* y_true and y_pred f32 of one shape (rank >= 1); false with the ctx's error set. */
 bool lm_loss_shapes(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred);
 
+/* i32 class ids (y_pred's shape without its last axis) in [0, classes) and f32 y_pred;
+ * false with the ctx's error set. */
+bool lm_class_ids_ok(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred);
+
 /* The rank-0 output holding `value`, recorded with d loss / d y_pred in `grad` (saved for
  * backward: dpred += dloss * grad). */
 loom_tensor *lm_loss_out(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred,

@@ -29,22 +29,8 @@ loom_tensor *loom_metric_categorical_accuracy(loom_ctx *cx, loom_tensor *y_true,
 loom_tensor *loom_metric_sparse_categorical_accuracy(loom_ctx *cx, loom_tensor *y_true,
                                                      loom_tensor *y_pred) {
   static const char op[] = "loom_metric_sparse_categorical_accuracy";
-  if (!cx) {
-    lm_error(LOOM_EINVAL, op, "ctx is NULL");
-    return NULL;
-  }
-  if (!y_true || !y_pred) {
-    if (cx->status == LOOM_OK) lm_fail(cx, LOOM_EINVAL, op, "input %d is NULL", y_true ? 1 : 0);
-    return NULL;
-  }
-  const size_t classes = y_pred->rank ? (size_t)y_pred->shape[y_pred->rank - 1] : 0;
-  if (y_true->dtype != LOOM_I32 || y_pred->dtype != LOOM_F32 || !classes ||
-      (size_t)y_true->size * classes != (size_t)y_pred->size) {
-    char st[96], sp[96];
-    lm_fail(cx, LOOM_ESHAPE, op, "i32 ids %s do not fit f32 y_pred %s",
-            lm_shape_str(y_true, st, sizeof st), lm_shape_str(y_pred, sp, sizeof sp));
-    return NULL;
-  }
+  if (!lm_class_ids_ok(cx, op, y_true, y_pred)) return NULL;
+  const size_t classes = (size_t)y_pred->shape[y_pred->rank - 1];
   const size_t rows = (size_t)y_true->size;
   size_t hits = 0;
   for (size_t r = 0; r < rows; ++r)

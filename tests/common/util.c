@@ -39,3 +39,16 @@ const char *tu_forced_target(void) {
   const char *e = getenv("LOOM_SIMD");
   return e && *e ? e : NULL;
 }
+
+loom_arena *tu_params;
+loom_ctx *tu_cx;
+
+void tu_suite_open(void) {
+  tu_params = loom_arena_new(NULL);
+  tu_cx = loom_ctx_new(NULL);
+}
+
+void tu_suite_close(void) {
+  loom_ctx_free(tu_cx);
+  loom_arena_free(tu_params);
+}

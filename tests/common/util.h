@@ -17,6 +17,13 @@ bool tu_close(double got, double want, double atol, double rtol);
 /* An f32 tensor of the given shape filled by tu_fill. */
 loom_tensor *tu_tensor(loom_arena *a, int rank, const int64_t *shape, float lo, float hi,
                        uint64_t seed);
+/* A suite's arena for its inputs and weights, and a ctx, made by tu_suite_open and freed by
+ * tu_suite_close (TestSuite(name, .init = tu_suite_open, .fini = tu_suite_close)). */
+extern loom_arena *tu_params;
+extern loom_ctx *tu_cx;
+void tu_suite_open(void);
+void tu_suite_close(void);
+
 /* LOOM_SIMD from the environment, or NULL. */
 const char *tu_forced_target(void);
 

@@ -7,17 +7,7 @@
 #include "common/gradcheck.h"
 #include "common/util.h"
 
-static loom_arena *params;
-static loom_ctx *cx;
-static void setup(void) {
-  params = loom_arena_new(NULL);
-  cx = loom_ctx_new(NULL);
-}
-static void teardown(void) {
-  loom_ctx_free(cx);
-  loom_arena_free(params);
-}
-TestSuite(conv, .init = setup, .fini = teardown);
+TestSuite(conv, .init = tu_suite_open, .fini = tu_suite_close);
 
 typedef struct {
   bool two_d;
@@ -39,9 +29,9 @@ static void make_inputs(const conv_case *k, loom_tensor **in, uint64_t seed) {
   const int64_t x1[3] = {k->b, k->w, k->cin}, x2[4] = {k->b, k->h, k->w, k->cin};
   const int64_t k1[3] = {k->kw, k->cin, k->cout}, k2[4] = {k->kh, k->kw, k->cin, k->cout};
   const int64_t sb[1] = {k->cout};
-  in[0] = tu_tensor(params, k->two_d ? 4 : 3, k->two_d ? x2 : x1, -1, 1, seed);
-  in[1] = tu_tensor(params, k->two_d ? 4 : 3, k->two_d ? k2 : k1, -0.5f, 0.5f, seed + 1);
-  in[2] = tu_tensor(params, 1, sb, -0.3f, 0.3f, seed + 2);
+  in[0] = tu_tensor(tu_params, k->two_d ? 4 : 3, k->two_d ? x2 : x1, -1, 1, seed);
+  in[1] = tu_tensor(tu_params, k->two_d ? 4 : 3, k->two_d ? k2 : k1, -0.5f, 0.5f, seed + 1);
+  in[2] = tu_tensor(tu_params, 1, sb, -0.3f, 0.3f, seed + 2);
 }
 
 /* Output length and leading pad as TensorFlow defines them. */
@@ -59,8 +49,8 @@ static int64_t out_len(int64_t in, int k, int s, int d, loom_padding pad, int64_
 static void check_against_reference(const conv_case *k) {
   loom_tensor *in[3];
   make_inputs(k, in, 40);
-  loom_tensor *y = apply(cx, in, (void *)k);
-  cr_assert(y, "%s", loom_ctx_error(cx));
+  loom_tensor *y = apply(tu_cx, in, (void *)k);
+  cr_assert(y, "%s", loom_ctx_error(tu_cx));
   int64_t pt, pl;
   const int sh = k->two_d ? k->sh : 1, dh = 1;
   const int64_t h = k->two_d ? k->h : 1, kh = k->two_d ? k->kh : 1;
@@ -117,23 +107,23 @@ Test(conv, gradients) {
 
 Test(conv, bad_inputs) {
   const int64_t x1[3] = {2, 9, 3}, k1[3] = {3, 4, 2}, k2[3] = {20, 3, 2}, s5[1] = {5};
-  loom_tensor *x = tu_tensor(params, 3, x1, -1, 1, 1), *kb = tu_tensor(params, 3, k1, -1, 1, 2);
-  cr_assert_null(loom_conv1d(cx, x, kb, NULL, 1, 1, LOOM_VALID, LOOM_LINEAR));
-  cr_assert(strstr(loom_ctx_error(cx), "loom_conv1d: input [2, 9, 3] does not fit kernel [3, 4, 2]"), "%s", loom_ctx_error(cx));
-  loom_ctx_reset(cx);
-  loom_tensor *big = tu_tensor(params, 3, k2, -1, 1, 3);
-  cr_assert_null(loom_conv1d(cx, x, big, NULL, 1, 1, LOOM_VALID, LOOM_LINEAR));
-  cr_assert(strstr(loom_ctx_error(cx), "smaller than kernel"), "%s", loom_ctx_error(cx));
-  loom_ctx_reset(cx);
+  loom_tensor *x = tu_tensor(tu_params, 3, x1, -1, 1, 1), *kb = tu_tensor(tu_params, 3, k1, -1, 1, 2);
+  cr_assert_null(loom_conv1d(tu_cx, x, kb, NULL, 1, 1, LOOM_VALID, LOOM_LINEAR));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "loom_conv1d: input [2, 9, 3] does not fit kernel [3, 4, 2]"), "%s", loom_ctx_error(tu_cx));
+  loom_ctx_reset(tu_cx);
+  loom_tensor *big = tu_tensor(tu_params, 3, k2, -1, 1, 3);
+  cr_assert_null(loom_conv1d(tu_cx, x, big, NULL, 1, 1, LOOM_VALID, LOOM_LINEAR));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "smaller than kernel"), "%s", loom_ctx_error(tu_cx));
+  loom_ctx_reset(tu_cx);
   const int64_t k3[3] = {3, 3, 2};
-  loom_tensor *k = tu_tensor(params, 3, k3, -1, 1, 4), *b5 = tu_tensor(params, 1, s5, -1, 1, 5);
-  cr_assert_null(loom_conv1d(cx, x, k, b5, 1, 1, LOOM_VALID, LOOM_LINEAR));
-  cr_assert(strstr(loom_ctx_error(cx), "bias [5] does not fit"), "%s", loom_ctx_error(cx));
-  loom_ctx_reset(cx);
-  cr_assert_null(loom_conv1d(cx, x, k, NULL, -1, 1, LOOM_VALID, LOOM_LINEAR));
-  cr_assert_eq(loom_ctx_status(cx), LOOM_EINVAL);
-  loom_ctx_reset(cx);
-  cr_assert_null(loom_conv2d(cx, x, k, NULL, 1, 1, LOOM_VALID, LOOM_LINEAR));
-  cr_assert(strstr(loom_ctx_error(cx), "[batch, height, width, in]"), "%s", loom_ctx_error(cx));
+  loom_tensor *k = tu_tensor(tu_params, 3, k3, -1, 1, 4), *b5 = tu_tensor(tu_params, 1, s5, -1, 1, 5);
+  cr_assert_null(loom_conv1d(tu_cx, x, k, b5, 1, 1, LOOM_VALID, LOOM_LINEAR));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "bias [5] does not fit"), "%s", loom_ctx_error(tu_cx));
+  loom_ctx_reset(tu_cx);
+  cr_assert_null(loom_conv1d(tu_cx, x, k, NULL, -1, 1, LOOM_VALID, LOOM_LINEAR));
+  cr_assert_eq(loom_ctx_status(tu_cx), LOOM_EINVAL);
+  loom_ctx_reset(tu_cx);
+  cr_assert_null(loom_conv2d(tu_cx, x, k, NULL, 1, 1, LOOM_VALID, LOOM_LINEAR));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "[batch, height, width, in]"), "%s", loom_ctx_error(tu_cx));
   cr_assert_null(loom_conv2d(NULL, x, k, NULL, 1, 1, LOOM_VALID, LOOM_LINEAR));
 }

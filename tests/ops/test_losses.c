@@ -7,55 +7,45 @@
 #include "common/gradcheck.h"
 #include "common/util.h"
 
-static loom_arena *params;
-static loom_ctx *cx;
-static void setup(void) {
-  params = loom_arena_new(NULL);
-  cx = loom_ctx_new(NULL);
-}
-static void teardown(void) {
-  loom_ctx_free(cx);
-  loom_arena_free(params);
-}
-TestSuite(losses, .init = setup, .fini = teardown);
+TestSuite(losses, .init = tu_suite_open, .fini = tu_suite_close);
 
 static loom_tensor *F(int64_t rows, int64_t cols, const float *v) {
   const int64_t shape[2] = {rows, cols};
-  return loom_tensor_from(params, LOOM_F32, 2, shape, v);
+  return loom_tensor_from(tu_params, LOOM_F32, 2, shape, v);
 }
 
 static float value(loom_tensor *t) {
-  cr_assert(t, "%s", loom_ctx_error(cx));
+  cr_assert(t, "%s", loom_ctx_error(tu_cx));
   cr_assert_eq(t->rank, 0);
   return loom_tensor_f32(t)[0];
 }
 
 Test(losses, values_as_keras_computes_them) {
   const float t[4] = {0, 1, 1, 0}, p[4] = {0.5f, 0.5f, 0.2f, 0.8f};
-  cr_assert_float_eq(value(loom_loss_mse(cx, F(2, 2, t), F(2, 2, p))), 0.445f, 1e-6f);
-  cr_assert_float_eq(value(loom_loss_mae(cx, F(2, 2, t), F(2, 2, p))), 0.65f, 1e-6f);
+  cr_assert_float_eq(value(loom_loss_mse(tu_cx, F(2, 2, t), F(2, 2, p))), 0.445f, 1e-6f);
+  cr_assert_float_eq(value(loom_loss_mae(tu_cx, F(2, 2, t), F(2, 2, p))), 0.65f, 1e-6f);
 
   const float oh[6] = {0, 1, 0, 1, 0, 0}, pr[6] = {0.1f, 0.7f, 0.2f, 0.5f, 0.25f, 0.25f};
   const float want = (float)((-log(0.7) - log(0.5)) / 2); /* 0.52491 */
-  cr_assert_float_eq(value(loom_loss_categorical_crossentropy(cx, F(2, 3, oh), F(2, 3, pr))), want, 1e-6f);
+  cr_assert_float_eq(value(loom_loss_categorical_crossentropy(tu_cx, F(2, 3, oh), F(2, 3, pr))), want, 1e-6f);
   const float scaled[6] = {0.2f, 1.4f, 0.4f, 1.0f, 0.5f, 0.5f}; /* rows normalised first */
-  cr_assert_float_eq(value(loom_loss_categorical_crossentropy(cx, F(2, 3, oh), F(2, 3, scaled))), want, 1e-6f);
+  cr_assert_float_eq(value(loom_loss_categorical_crossentropy(tu_cx, F(2, 3, oh), F(2, 3, scaled))), want, 1e-6f);
   const int32_t ids[2] = {1, 0};
   const int64_t s2[1] = {2};
-  loom_tensor *idt = loom_tensor_from(params, LOOM_I32, 1, s2, ids);
-  cr_assert_float_eq(value(loom_loss_sparse_categorical_crossentropy(cx, idt, F(2, 3, pr))), want, 1e-6f);
+  loom_tensor *idt = loom_tensor_from(tu_params, LOOM_I32, 1, s2, ids);
+  cr_assert_float_eq(value(loom_loss_sparse_categorical_crossentropy(tu_cx, idt, F(2, 3, pr))), want, 1e-6f);
 
   const float bt[2] = {1, 0}, bp[2] = {0.9f, 0.2f};
   const double bwant = -(log(0.9 + 1e-7) + log(1 - 0.2 + 1e-7)) / 2; /* log(p + eps) */
-  cr_assert_float_eq(value(loom_loss_binary_crossentropy(cx, F(1, 2, bt), F(1, 2, bp))), (float)bwant, 1e-6f);
+  cr_assert_float_eq(value(loom_loss_binary_crossentropy(tu_cx, F(1, 2, bt), F(1, 2, bp))), (float)bwant, 1e-6f);
 }
 
 Test(losses, probabilities_are_clipped_as_keras_clips) {
   const float oh[3] = {0, 1, 0}, p[3] = {0.5f, 0.0f, 0.5f};
-  cr_assert_float_eq(value(loom_loss_categorical_crossentropy(cx, F(1, 3, oh), F(1, 3, p))),
+  cr_assert_float_eq(value(loom_loss_categorical_crossentropy(tu_cx, F(1, 3, oh), F(1, 3, p))),
                      (float)-log(1e-7), 1e-3f);
   const float bt[1] = {1}, bp[1] = {0.0f};
-  cr_assert_float_eq(value(loom_loss_binary_crossentropy(cx, F(1, 1, bt), F(1, 1, bp))),
+  cr_assert_float_eq(value(loom_loss_binary_crossentropy(tu_cx, F(1, 1, bt), F(1, 1, bp))),
                      (float)-log(2e-7), 1e-3f);
 }
 
@@ -80,21 +70,21 @@ Test(losses, gradients) {
   const int64_t s35[2] = {3, 5}, s17[2] = {1, 7};
   const int64_t *shapes[2] = {s35, s17};
   for (int s = 0; s < 2; ++s) {
-    loom_tensor *t = tu_tensor(params, 2, shapes[s], -1, 1, 1 + s);
-    loom_tensor *p = tu_tensor(params, 2, shapes[s], -1, 1, 3 + s);
+    loom_tensor *t = tu_tensor(tu_params, 2, shapes[s], -1, 1, 1 + s);
+    loom_tensor *p = tu_tensor(tu_params, 2, shapes[s], -1, 1, 3 + s);
     check("mse", loom_loss_mse, t, p);
-    loom_tensor *pa = tu_tensor(params, 2, shapes[s], -1, 1, 5 + s);
+    loom_tensor *pa = tu_tensor(tu_params, 2, shapes[s], -1, 1, 5 + s);
     for (int64_t i = 0; i < pa->size; ++i) /* keep |p - t| off the kink */
       loom_tensor_f32(pa)[i] = loom_tensor_f32(t)[i] + (i % 2 ? 0.3f : -0.4f);
     check("mae", loom_loss_mae, t, pa);
-    loom_tensor *prob = tu_tensor(params, 2, shapes[s], 0.2f, 0.8f, 7 + s);
-    loom_tensor *bt = tu_tensor(params, 2, shapes[s], 0, 1, 9 + s);
+    loom_tensor *prob = tu_tensor(tu_params, 2, shapes[s], 0.2f, 0.8f, 7 + s);
+    loom_tensor *bt = tu_tensor(tu_params, 2, shapes[s], 0, 1, 9 + s);
     check("binary_crossentropy", loom_loss_binary_crossentropy, bt, prob);
-    loom_tensor *soft = tu_tensor(params, 2, shapes[s], 0, 1, 11 + s); /* soft targets */
+    loom_tensor *soft = tu_tensor(tu_params, 2, shapes[s], 0, 1, 11 + s); /* soft targets */
     check("categorical_crossentropy", loom_loss_categorical_crossentropy, soft, prob);
     const int64_t rows = shapes[s][0];
     int32_t ids[3] = {4, 0, 2};
-    loom_tensor *idt = loom_tensor_from(params, LOOM_I32, 1, &rows, ids);
+    loom_tensor *idt = loom_tensor_from(tu_params, LOOM_I32, 1, &rows, ids);
     check("sparse_categorical_crossentropy", loom_loss_sparse_categorical_crossentropy, idt, prob);
   }
 }
@@ -104,50 +94,50 @@ Test(losses, softmax_then_crossentropy_trains_through_the_tape) {
   const float z[6] = {0.1f, 1.0f, -0.5f, 2.0f, 0.0f, 0.3f}, oh[6] = {0, 1, 0, 1, 0, 0};
   loom_tensor *zt = F(2, 3, z);
   loom_tensor_set_requires_grad(zt, true);
-  loom_ctx_set_training(cx, true);
-  loom_tensor *sm = loom_softmax(cx, zt);
-  cr_assert_eq(loom_backward(cx, loom_loss_categorical_crossentropy(cx, F(2, 3, oh), sm)), LOOM_OK);
+  loom_ctx_set_training(tu_cx, true);
+  loom_tensor *sm = loom_softmax(tu_cx, zt);
+  cr_assert_eq(loom_backward(tu_cx, loom_loss_categorical_crossentropy(tu_cx, F(2, 3, oh), sm)), LOOM_OK);
   for (int i = 0; i < 6; ++i)
     cr_assert_float_eq(zt->grad[i], (loom_tensor_f32(sm)[i] - oh[i]) / 2, 1e-6f, "[%d]", i);
 }
 
 Test(losses, bad_inputs) {
   const float v[9] = {0};
-  cr_assert_null(loom_loss_mse(cx, F(2, 3, v), F(3, 2, v)));
-  cr_assert(strstr(loom_ctx_error(cx), "loom_loss_mse: y_true [2, 3] and y_pred [3, 2] differ"), "%s", loom_ctx_error(cx));
-  loom_ctx_reset(cx);
+  cr_assert_null(loom_loss_mse(tu_cx, F(2, 3, v), F(3, 2, v)));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "loom_loss_mse: y_true [2, 3] and y_pred [3, 2] differ"), "%s", loom_ctx_error(tu_cx));
+  loom_ctx_reset(tu_cx);
   const int64_t s2[1] = {2};
   const int32_t bad[2] = {1, 3};
-  loom_tensor *ids = loom_tensor_from(params, LOOM_I32, 1, s2, bad);
-  cr_assert_null(loom_loss_sparse_categorical_crossentropy(cx, ids, F(2, 3, v)));
-  cr_assert(strstr(loom_ctx_error(cx), "class id 3 at [1] is outside [0, 3)"), "%s", loom_ctx_error(cx));
-  loom_ctx_reset(cx);
-  cr_assert_null(loom_loss_sparse_categorical_crossentropy(cx, ids, F(3, 3, v)));
-  cr_assert(strstr(loom_ctx_error(cx), "do not fit"), "%s", loom_ctx_error(cx));
-  loom_ctx_reset(cx);
-  cr_assert_null(loom_loss_sparse_categorical_crossentropy(cx, F(2, 3, v), F(2, 3, v)));
-  cr_assert_eq(loom_ctx_status(cx), LOOM_EDTYPE);
-  loom_ctx_reset(cx);
-  cr_assert_null(loom_loss_categorical_crossentropy(cx, ids, F(2, 3, v)));
-  cr_assert_eq(loom_ctx_status(cx), LOOM_EDTYPE);
-  loom_ctx_reset(cx);
-  cr_assert_null(loom_loss_binary_crossentropy(cx, NULL, F(2, 3, v)));
-  cr_assert(strstr(loom_ctx_error(cx), "input 0 is NULL"));
+  loom_tensor *ids = loom_tensor_from(tu_params, LOOM_I32, 1, s2, bad);
+  cr_assert_null(loom_loss_sparse_categorical_crossentropy(tu_cx, ids, F(2, 3, v)));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "class id 3 at [1] is outside [0, 3)"), "%s", loom_ctx_error(tu_cx));
+  loom_ctx_reset(tu_cx);
+  cr_assert_null(loom_loss_sparse_categorical_crossentropy(tu_cx, ids, F(3, 3, v)));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "do not fit"), "%s", loom_ctx_error(tu_cx));
+  loom_ctx_reset(tu_cx);
+  cr_assert_null(loom_loss_sparse_categorical_crossentropy(tu_cx, F(2, 3, v), F(2, 3, v)));
+  cr_assert_eq(loom_ctx_status(tu_cx), LOOM_EDTYPE);
+  loom_ctx_reset(tu_cx);
+  cr_assert_null(loom_loss_categorical_crossentropy(tu_cx, ids, F(2, 3, v)));
+  cr_assert_eq(loom_ctx_status(tu_cx), LOOM_EDTYPE);
+  loom_ctx_reset(tu_cx);
+  cr_assert_null(loom_loss_binary_crossentropy(tu_cx, NULL, F(2, 3, v)));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "input 0 is NULL"));
   cr_assert_null(loom_loss_mae(NULL, F(2, 3, v), F(2, 3, v)));
   cr_assert_null(loom_loss_sparse_categorical_crossentropy(NULL, ids, F(2, 3, v)));
 }
 
 Test(losses, accuracies) {
   const float oh[6] = {0, 1, 0, 1, 0, 0}, pr[6] = {0.1f, 0.7f, 0.2f, 0.2f, 0.5f, 0.3f};
-  cr_assert_float_eq(value(loom_metric_categorical_accuracy(cx, F(2, 3, oh), F(2, 3, pr))), 0.5f, 1e-7f);
+  cr_assert_float_eq(value(loom_metric_categorical_accuracy(tu_cx, F(2, 3, oh), F(2, 3, pr))), 0.5f, 1e-7f);
   const int32_t ids[2] = {1, 1};
   const int64_t s2[1] = {2};
-  loom_tensor *idt = loom_tensor_from(params, LOOM_I32, 1, s2, ids);
-  cr_assert_float_eq(value(loom_metric_sparse_categorical_accuracy(cx, idt, F(2, 3, pr))), 1.0f, 1e-7f);
+  loom_tensor *idt = loom_tensor_from(tu_params, LOOM_I32, 1, s2, ids);
+  cr_assert_float_eq(value(loom_metric_sparse_categorical_accuracy(tu_cx, idt, F(2, 3, pr))), 1.0f, 1e-7f);
   const float bt[4] = {1, 0, 1, 0}, bp[4] = {0.9f, 0.4f, 0.3f, 0.6f};
-  cr_assert_float_eq(value(loom_metric_binary_accuracy(cx, F(1, 4, bt), F(1, 4, bp))), 0.5f, 1e-7f);
+  cr_assert_float_eq(value(loom_metric_binary_accuracy(tu_cx, F(1, 4, bt), F(1, 4, bp))), 0.5f, 1e-7f);
   const float nine[9] = {0};
-  cr_assert_null(loom_metric_sparse_categorical_accuracy(cx, idt, F(3, 3, nine)));
-  cr_assert(strstr(loom_ctx_error(cx), "do not fit"), "%s", loom_ctx_error(cx));
+  cr_assert_null(loom_metric_sparse_categorical_accuracy(tu_cx, idt, F(3, 3, nine)));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "do not fit"), "%s", loom_ctx_error(tu_cx));
   cr_assert_null(loom_metric_binary_accuracy(NULL, F(1, 4, bt), F(1, 4, bp)));
 }

@@ -9,17 +9,7 @@
 #include "common/gradcheck.h"
 #include "common/util.h"
 
-static loom_arena *params;
-static loom_ctx *cx;
-static void setup(void) {
-  params = loom_arena_new(NULL);
-  cx = loom_ctx_new(NULL);
-}
-static void teardown(void) {
-  loom_ctx_free(cx);
-  loom_arena_free(params);
-}
-TestSuite(lstm, .init = setup, .fini = teardown);
+TestSuite(lstm, .init = tu_suite_open, .fini = tu_suite_close);
 
 typedef struct {
   int64_t b, t, d, u;
@@ -29,10 +19,10 @@ typedef struct {
 static void make(const lstm_case *k, loom_tensor **in, uint64_t seed) {
   const int64_t sx[3] = {k->b, k->t, k->d}, sw[2] = {k->d, 4 * k->u}, su[2] = {k->u, 4 * k->u};
   const int64_t sb[1] = {4 * k->u};
-  in[0] = tu_tensor(params, 3, sx, -1, 1, seed);
-  in[1] = tu_tensor(params, 2, sw, -0.6f, 0.6f, seed + 1);
-  in[2] = tu_tensor(params, 2, su, -0.6f, 0.6f, seed + 2);
-  in[3] = tu_tensor(params, 1, sb, -0.4f, 0.4f, seed + 3);
+  in[0] = tu_tensor(tu_params, 3, sx, -1, 1, seed);
+  in[1] = tu_tensor(tu_params, 2, sw, -0.6f, 0.6f, seed + 1);
+  in[2] = tu_tensor(tu_params, 2, su, -0.6f, 0.6f, seed + 2);
+  in[3] = tu_tensor(tu_params, 1, sb, -0.4f, 0.4f, seed + 3);
 }
 
 static loom_tensor *apply(loom_ctx *c, loom_tensor **in, void *user) {
@@ -84,8 +74,8 @@ Test(lstm, forward_matches_keras_equations) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
     loom_tensor *in[4];
     make(&cases[i], in, 10 + i);
-    loom_tensor *y = apply(cx, in, (void *)&cases[i]);
-    cr_assert(y, "%s", loom_ctx_error(cx));
+    loom_tensor *y = apply(tu_cx, in, (void *)&cases[i]);
+    cr_assert(y, "%s", loom_ctx_error(tu_cx));
     double *want = calloc((size_t)y->size, sizeof(double));
     reference(&cases[i], in, want);
     for (int64_t j = 0; j < y->size; ++j)
@@ -107,13 +97,13 @@ Test(lstm, bad_inputs) {
   const lstm_case k = {2, 3, 4, 3, true, false, false};
   loom_tensor *in[4];
   make(&k, in, 1);
-  cr_assert_null(loom_lstm(cx, in[0], in[2], in[2], NULL, false, false));
-  cr_assert(strstr(loom_ctx_error(cx), "do not fit"), "%s", loom_ctx_error(cx));
-  loom_ctx_reset(cx);
-  cr_assert_null(loom_lstm(cx, in[0], in[1], in[2], in[0], false, false));
-  cr_assert(strstr(loom_ctx_error(cx), "bias [2, 3, 4] does not fit"), "%s", loom_ctx_error(cx));
-  loom_ctx_reset(cx);
-  cr_assert_null(loom_lstm(cx, in[0], in[1], NULL, NULL, false, false));
-  cr_assert(strstr(loom_ctx_error(cx), "input 2 is NULL"), "%s", loom_ctx_error(cx));
+  cr_assert_null(loom_lstm(tu_cx, in[0], in[2], in[2], NULL, false, false));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "do not fit"), "%s", loom_ctx_error(tu_cx));
+  loom_ctx_reset(tu_cx);
+  cr_assert_null(loom_lstm(tu_cx, in[0], in[1], in[2], in[0], false, false));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "bias [2, 3, 4] does not fit"), "%s", loom_ctx_error(tu_cx));
+  loom_ctx_reset(tu_cx);
+  cr_assert_null(loom_lstm(tu_cx, in[0], in[1], NULL, NULL, false, false));
+  cr_assert(strstr(loom_ctx_error(tu_cx), "input 2 is NULL"), "%s", loom_ctx_error(tu_cx));
   cr_assert_null(loom_lstm(NULL, in[0], in[1], in[2], NULL, false, false));
 }
