@@ -202,4 +202,10 @@ perf-deps:
 perf-run: $(BUILD)/perf/kernels $(BUILD)/perf/gemm $(BUILD)/perf/layers
 	$(BUILD)/perf/kernels --json $(BUILD)/perf/kernels.json $(PERF_ARGS) $(KERNELS_ARGS)
 	$(BUILD)/perf/gemm --json $(BUILD)/perf/gemm.json $(PERF_ARGS) $(GEMM_ARGS)
-	$(BUILD)/perf/layers --json $(BUILD)/perf/layers.json $(PERF_ARGS) $(LAYERS_ARGS)
+	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  echo "perf/torch_layers.py (PyTorch, $(or $(TORCH_THREADS),1) thread(s))"; \
+	  /usr/bin/python3 perf/torch_layers.py $(or $(TORCH_THREADS),1) > $(BUILD)/perf/torch_layers.txt; \
+	else echo "PyTorch not installed (apt-get install python3-torch): layers without it"; \
+	  rm -f $(BUILD)/perf/torch_layers.txt; fi
+	$(BUILD)/perf/layers --json $(BUILD)/perf/layers.json --torch $(BUILD)/perf/torch_layers.txt \
+	  $(PERF_ARGS) $(or $(LAYERS_ARGS),--threads 1)

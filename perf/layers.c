@@ -3,7 +3,10 @@
  *   Conv2D 3x3 128->128 'same' on 32x32, batch 32; Conv1D 256->256 k5 on length 100,
  *   batch 64; LSTM(64->32) and LSTM(128->32) on batch 128 x 100 steps, loss on last h.
  *
- *   layers [--json FILE] [--reps N] [--threads N] [--filter TEXT] */
+ *   layers [--json FILE] [--reps N] [--threads N] [--filter TEXT] [--torch FILE]
+ *
+ * --torch reads perf/torch_layers.py's output (NAME FWD_MS FWDBWD_MS per line), measured
+ * just before in the same `make perf`, and prints loom's speed-up over PyTorch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,14 +78,27 @@ static void prepare(layer_case *c) {
   for (int64_t i = 0; i < ysize; ++i) c->seed[i] = 1e-3f;
 }
 
+/* PyTorch's median for this layer and pass from perf/torch_layers.py's output, or 0. */
+static double torch_ms(const char *path, const char *layer, int backward) {
+  FILE *f = path ? fopen(path, "r") : NULL;
+  if (!f) return 0.0;
+  char name[96];
+  double fwd, both, found = 0.0;
+  while (fscanf(f, "%95s %lf %lf", name, &fwd, &both) == 3)
+    if (!strcmp(name, layer)) found = backward ? both : fwd;
+  fclose(f);
+  return found;
+}
+
 int main(int argc, char **argv) {
-  const char *json = NULL, *filter = NULL;
+  const char *json = NULL, *filter = NULL, *torch = NULL;
   bench_opts opts = {.reps = 7};
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) opts.reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) loom_set_num_threads(atoi(argv[++i]));
+    else if (!strcmp(argv[i], "--torch") && i + 1 < argc) torch = argv[++i];
     else {
       fprintf(stderr, "usage: %s [--json FILE] [--reps N] [--threads N] [--filter TEXT]\n", argv[0]);
       return 2;
@@ -102,11 +118,20 @@ int main(int argc, char **argv) {
     prepare(&cases[i]);
     for (int bw = 0; bw < 2; ++bw) {
       cases[i].backward = bw;
-      char name[96];
+      char name[64]; /* room for "/pytorch" in a result name */
       snprintf(name, sizeof name, "%s/%s", cases[i].name, bw ? "fwd+bwd" : "fwd");
       bench_result r = bench_run(name, run, &cases[i], 1.0, "call/s", &opts);
       bench_add(&report, r);
-      bench_print_row(stdout, &report, &report.results[report.n - 1]);
+      const double theirs = torch_ms(torch, cases[i].name, bw);
+      if (theirs > 0) { /* PyTorch's time as a baseline row */
+        bench_result t = {.median_s = theirs * 1e-3, .min_s = theirs * 1e-3, .max_s = theirs * 1e-3,
+                          .reps = opts.reps, .calls_per_rep = 1, .work = 1.0, .unit = "call/s"};
+        snprintf(t.name, sizeof t.name, "%s/pytorch", name);
+        bench_add(&report, t);
+        snprintf(report.results[report.n - 2].baseline, sizeof t.baseline, "%s", t.name);
+        bench_print_row(stdout, &report, &report.results[report.n - 1]);
+      }
+      bench_print_row(stdout, &report, &report.results[report.n - (theirs > 0 ? 2 : 1)]);
     }
   }
   return bench_finish(&report, json);
