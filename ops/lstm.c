@@ -66,12 +66,17 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
     if (!gw) return cx->status;
     st = lm_sgemm(true, false, (size_t)D, (size_t)G, rows, 1.0f, xs, (size_t)D, dz, (size_t)G, 1.0f, gw, (size_t)G, NULL);
   }
-  if (st == LOOM_OK && u->requires_grad) { /* H_prev: h rows 0..t-1 of each batch's block */
+  if (st == LOOM_OK && u->requires_grad) {
+    /* dU = H_prev^T . dZ as one GEMM: H_prev (h_{-1} .. h_{t-2} of every sample) gathered
+     * into rows that line up with dZ's */
     float *gu = lm_grad(cx, u);
+    float *hp = gu ? loom_arena_alloc(cx->arena, rows * (size_t)U * sizeof(float) + 1) : NULL;
     if (!gu) return cx->status;
-    for (int64_t bi = 0; bi < B && st == LOOM_OK; ++bi)
-      st = lm_sgemm(true, false, (size_t)U, (size_t)G, (size_t)T, 1.0f, s->h + bi * (T + 1) * U,
-                    (size_t)U, dz + bi * T * G, (size_t)G, 1.0f, gu, (size_t)G, NULL);
+    if (!hp) return lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
+    for (int64_t bi = 0; bi < B; ++bi)
+      memcpy(hp + bi * T * U, s->h + bi * (T + 1) * U, (size_t)(T * U) * sizeof(float));
+    st = lm_sgemm(true, false, (size_t)U, (size_t)G, rows, 1.0f, hp, (size_t)U, dz, (size_t)G, 1.0f,
+                  gu, (size_t)G, NULL);
   }
   if (st == LOOM_OK && bias && bias->requires_grad) {
     float *gb = lm_grad(cx, bias);
