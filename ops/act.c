@@ -21,11 +21,8 @@ const float *lm_activation_grad(loom_ctx *cx, const char *op, loom_activation ac
                                 const float *dy, size_t rows, size_t cols) {
   if (act == LOOM_LINEAR) return dy;
   const size_t n = rows * cols;
-  float *dz = loom_arena_alloc(cx->arena, n * sizeof(float) + 1);
-  if (!dz) {
-    lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  float *dz = lm_scratch(cx, op, n * sizeof(float) + 1);
+  if (!dz) return NULL;
   memset(dz, 0, n * sizeof(float));
   switch (act) {
     case LOOM_RELU: lm_k_relu_grad(y, dy, dz, n); break;

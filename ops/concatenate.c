@@ -58,11 +58,8 @@ loom_tensor *loom_concatenate(loom_ctx *cx, int n, loom_tensor *const *xs, int a
     shape[ax] += xs[i]->shape[ax];
   }
   loom_tensor *y = lm_out(cx, op, rank, shape);
-  int *saved = y ? loom_arena_alloc(cx->arena, sizeof *saved) : NULL;
-  if (!saved) {
-    if (y) lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  int *saved = y ? lm_scratch(cx, op, sizeof *saved) : NULL;
+  if (!saved) return NULL;
   *saved = ax;
   const size_t total = inner_of(y, ax), outer = total ? (size_t)y->size / total : 0;
   float *out = y->data;

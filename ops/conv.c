@@ -88,8 +88,8 @@ static int conv_backward(loom_ctx *cx, const lm_rec *r) {
     if (direct(g)) {
       st = lm_sgemm(false, true, m, kk, n, 1.0f, dz, n, k->data, n, 1.0f, gx, kk, NULL);
     } else {
-      float *dp = loom_arena_alloc(cx->arena, m * kk * sizeof(float) + 1);
-      if (!dp) return lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
+      float *dp = lm_scratch(cx, op, m * kk * sizeof(float) + 1);
+      if (!dp) return cx->status;
       st = lm_sgemm(false, true, m, kk, n, 1.0f, dz, n, k->data, n, 0.0f, dp, kk, NULL);
       if (st == LOOM_OK) col2im(g, dp, gx);
     }
@@ -129,11 +129,8 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
             (int)padding, (int)act);
     return NULL;
   }
-  conv_geom *g = loom_arena_alloc(cx->arena, sizeof *g);
-  if (!g) {
-    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  conv_geom *g = lm_scratch(cx, op, sizeof *g);
+  if (!g) return NULL;
   *g = (conv_geom){x->shape[0], one_d ? 1 : x->shape[1], x->shape[xr - 2], x->shape[xr - 1], cout,
                    0, 0, one_d ? 1 : (int)kernel->shape[0], (int)kernel->shape[xr - 3], sh, sw,
                    dh, dw, 0, 0, act, NULL};

@@ -32,11 +32,8 @@ static loom_tensor *crossentropy(loom_ctx *cx, const char *op, loom_tensor *y_tr
                                  loom_tensor *y_pred, bool sparse) {
   const size_t classes = y_pred->rank ? (size_t)y_pred->shape[y_pred->rank - 1] : 0;
   const size_t rows = classes ? (size_t)y_pred->size / classes : 0;
-  float *grad = loom_arena_alloc(cx->arena, (size_t)y_pred->size * sizeof(float) + 1);
-  if (!grad) {
-    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  float *grad = lm_scratch(cx, op, (size_t)y_pred->size * sizeof(float) + 1);
+  if (!grad) return NULL;
   const float *p = y_pred->data;
   double sum = 0.0;
   for (size_t r = 0; r < rows; ++r) {

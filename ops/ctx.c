@@ -90,6 +90,12 @@ loom_tensor *lm_out(loom_ctx *cx, const char *op, int rank, const int64_t *shape
   return t;
 }
 
+void *lm_scratch(loom_ctx *cx, const char *op, size_t bytes) {
+  void *p = loom_arena_alloc(cx->arena, bytes);
+  if (!p) lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
+  return p;
+}
+
 float *lm_grad(loom_ctx *cx, loom_tensor *t) {
   if (!t->requires_grad || t->dtype != LOOM_F32) return NULL;
   if (!t->grad) {

@@ -68,11 +68,8 @@ loom_tensor *loom_dense(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_
   memcpy(shape, x->shape, sizeof shape);
   shape[x->rank - 1] = kernel->shape[1];
   loom_tensor *y = lm_out(cx, op, x->rank, shape);
-  dense_saved *sv = y ? loom_arena_alloc(cx->arena, sizeof *sv) : NULL;
-  if (!sv) {
-    if (y) lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  dense_saved *sv = y ? lm_scratch(cx, op, sizeof *sv) : NULL;
+  if (!sv) return NULL;
   sv->act = act;
   const size_t m = rows_of(x), k = (size_t)kernel->shape[0], units = (size_t)kernel->shape[1];
   const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, lm_fused_act(act)};

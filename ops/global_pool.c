@@ -35,18 +35,12 @@ static loom_tensor *gpool(loom_ctx *cx, const char *op, loom_tensor *x, bool is_
             lm_shape_str(x, sx, sizeof sx));
     return NULL;
   }
-  gpool_saved *g = loom_arena_alloc(cx->arena, sizeof *g);
+  gpool_saved *g = lm_scratch(cx, op, sizeof *g);
   const int64_t shape[2] = {x->shape[0], x->shape[x->rank - 1]};
   loom_tensor *y = g ? lm_out(cx, op, 2, shape) : NULL;
-  if (!y) {
-    if (!g) lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  if (!y) return NULL;
   *g = (gpool_saved){shape[0], s, shape[1], NULL};
-  if (is_max && !(g->arg = loom_arena_alloc(cx->arena, (size_t)y->size * sizeof(int32_t) + 1))) {
-    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  if (is_max && !(g->arg = lm_scratch(cx, op, (size_t)y->size * sizeof(int32_t) + 1))) return NULL;
   const float *in = x->data;
   float *out = y->data;
   for (int64_t bi = 0; bi < g->b; ++bi)

@@ -40,11 +40,8 @@ loom_tensor *lm_pointwise(loom_ctx *cx, const char *op, loom_tensor *y_true, loo
                           lm_pointwise_loss term) {
   if (!lm_loss_shapes(cx, op, y_true, y_pred)) return NULL;
   const size_t n = (size_t)y_pred->size;
-  float *grad = loom_arena_alloc(cx->arena, n * sizeof(float) + 1);
-  if (!grad) {
-    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  float *grad = lm_scratch(cx, op, n * sizeof(float) + 1);
+  if (!grad) return NULL;
   const float *t = y_true->data, *p = y_pred->data;
   double sum = 0.0;
   for (size_t i = 0; i < n; ++i) sum += term(t[i], p[i], &grad[i]);

@@ -29,10 +29,10 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
   const int64_t B = s->b, T = s->t, D = s->d, U = s->u, G = 4 * U;
   const float *dy = r->out->grad;
   const size_t zn = (size_t)(B * T * G);
-  float *dz = loom_arena_alloc(cx->arena, zn * sizeof(float) + 1);          /* [b, t, 4u] by step */
-  float *dh = loom_arena_alloc(cx->arena, (size_t)(B * U) * sizeof(float) + 1);
-  float *dc = loom_arena_alloc(cx->arena, (size_t)(B * U) * sizeof(float) + 1);
-  if (!dz || !dh || !dc) return lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
+  float *dz = lm_scratch(cx, op, zn * sizeof(float) + 1); /* [b, t, 4u] by step */
+  float *dh = dz ? lm_scratch(cx, op, (size_t)(B * U) * sizeof(float) + 1) : NULL;
+  float *dc = dh ? lm_scratch(cx, op, (size_t)(B * U) * sizeof(float) + 1) : NULL;
+  if (!dc) return cx->status;
   memset(dh, 0, (size_t)(B * U) * sizeof(float));
   memset(dc, 0, (size_t)(B * U) * sizeof(float));
   for (int64_t step = T - 1; step >= 0; --step) {
@@ -52,8 +52,8 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
   /* dZ rows are by step; x rows by time. Reversed time: reorder X's view via a copy. */
   const float *xs = x->data;
   if (s->back && (w->requires_grad || x->requires_grad)) {
-    float *xr = loom_arena_alloc(cx->arena, (size_t)(B * T * D) * sizeof(float) + 1);
-    if (!xr) return lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
+    float *xr = lm_scratch(cx, op, (size_t)(B * T * D) * sizeof(float) + 1);
+    if (!xr) return cx->status;
     for (int64_t bi = 0; bi < B; ++bi)
       for (int64_t step = 0; step < T; ++step)
         memcpy(xr + (bi * T + step) * D, xs + (bi * T + time_of(s, step)) * D, (size_t)D * sizeof(float));
@@ -70,9 +70,8 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
     /* dU = H_prev^T . dZ as one GEMM: H_prev (h_{-1} .. h_{t-2} of every sample) gathered
      * into rows that line up with dZ's */
     float *gu = lm_grad(cx, u);
-    float *hp = gu ? loom_arena_alloc(cx->arena, rows * (size_t)U * sizeof(float) + 1) : NULL;
-    if (!gu) return cx->status;
-    if (!hp) return lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
+    float *hp = gu ? lm_scratch(cx, op, rows * (size_t)U * sizeof(float) + 1) : NULL;
+    if (!hp) return cx->status;
     for (int64_t bi = 0; bi < B; ++bi)
       memcpy(hp + bi * T * U, s->h + bi * (T + 1) * U, (size_t)(T * U) * sizeof(float));
     st = lm_sgemm(true, false, (size_t)U, (size_t)G, rows, 1.0f, hp, (size_t)U, dz, (size_t)G, 1.0f,
@@ -89,8 +88,8 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
     if (!s->back) {
       st = lm_sgemm(false, true, rows, (size_t)D, (size_t)G, 1.0f, dz, (size_t)G, w->data, (size_t)G, 1.0f, gx, (size_t)D, NULL);
     } else {
-      float *dxs = loom_arena_alloc(cx->arena, rows * (size_t)D * sizeof(float) + 1);
-      if (!dxs) return lm_fail(cx, LOOM_ENOMEM, op, "backward: %s", loom_arena_error(cx->arena));
+      float *dxs = lm_scratch(cx, op, rows * (size_t)D * sizeof(float) + 1);
+      if (!dxs) return cx->status;
       st = lm_sgemm(false, true, rows, (size_t)D, (size_t)G, 1.0f, dz, (size_t)G, w->data, (size_t)G, 0.0f, dxs, (size_t)D, NULL);
       for (int64_t bi = 0; bi < B && st == LOOM_OK; ++bi)
         for (int64_t step = 0; step < T; ++step)
@@ -140,11 +139,8 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
   /* input projection of every step at once, into the gate rows (by step) */
   const float *xs = x->data;
   if (go_backwards) {
-    float *xr = loom_arena_alloc(cx->arena, (size_t)(B * T * D) * sizeof(float) + 1);
-    if (!xr) {
-      lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-      return NULL;
-    }
+    float *xr = lm_scratch(cx, op, (size_t)(B * T * D) * sizeof(float) + 1);
+    if (!xr) return NULL;
     for (int64_t bi = 0; bi < B; ++bi)
       for (int64_t step = 0; step < T; ++step)
         memcpy(xr + (bi * T + step) * D, xs + (bi * T + time_of(s, step)) * D, (size_t)D * sizeof(float));

@@ -68,6 +68,10 @@ loom_tensor *lm_out(loom_ctx *cx, const char *op, int rank, const int64_t *shape
 loom_tensor *lm_record(loom_ctx *cx, const char *op, lm_backward_fn backward, loom_tensor *out,
                        int n_in, loom_tensor *const *in, const void *saved);
 
+/* bytes of step-arena scratch for an op; NULL with the ctx's error set (naming op) when
+ * the arena cannot give them. */
+void *lm_scratch(loom_ctx *cx, const char *op, size_t bytes);
+
 /* The gradient buffer of t (zero-filled on first use), or NULL if t takes none. */
 float *lm_grad(loom_ctx *cx, loom_tensor *t);
 

@@ -69,11 +69,8 @@ static loom_tensor *pool(loom_ctx *cx, const char *op, loom_tensor *x, bool one_
             "padding LOOM_VALID or LOOM_SAME", ph, pw, sh, sw, (int)padding);
     return NULL;
   }
-  pool_geom *g = loom_arena_alloc(cx->arena, sizeof *g);
-  if (!g) {
-    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  pool_geom *g = lm_scratch(cx, op, sizeof *g);
+  if (!g) return NULL;
   *g = (pool_geom){ph, pw, sh, sw, 0, 0, x->shape[0], one_d ? 1 : x->shape[1],
                    x->shape[one_d ? 1 : 2], x->shape[one_d ? 2 : 3], 0, 0, is_max, NULL};
   g->oh = out_len(g->h, ph, sh, padding, &g->pad_top);
@@ -86,10 +83,7 @@ static loom_tensor *pool(loom_ctx *cx, const char *op, loom_tensor *x, bool one_
   const int64_t shape1[3] = {g->b, g->ow, g->c}, shape2[4] = {g->b, g->oh, g->ow, g->c};
   loom_tensor *y = lm_out(cx, op, one_d ? 3 : 4, one_d ? shape1 : shape2);
   if (!y) return NULL;
-  if (is_max && !(g->arg = loom_arena_alloc(cx->arena, (size_t)y->size * sizeof(int32_t) + 1))) {
-    lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
-    return NULL;
-  }
+  if (is_max && !(g->arg = lm_scratch(cx, op, (size_t)y->size * sizeof(int32_t) + 1))) return NULL;
   const float *in = x->data;
   float *out = y->data;
   for (int64_t bi = 0; bi < g->b; ++bi)
