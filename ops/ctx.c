@@ -66,6 +66,11 @@ int lm_fail(loom_ctx *cx, int status, const char *op, const char *fmt, ...) {
 }
 
 bool lm_inputs_ok(loom_ctx *cx, const char *op, int n, loom_tensor *const *in) {
+  return lm_inputs_typed(cx, op, n, in, NULL);
+}
+
+bool lm_inputs_typed(loom_ctx *cx, const char *op, int n, loom_tensor *const *in,
+                     const loom_dtype *dtypes) {
   if (!cx) {
     lm_error(LOOM_EINVAL, op, "ctx is NULL");
     return false;
@@ -76,8 +81,10 @@ bool lm_inputs_ok(loom_ctx *cx, const char *op, int n, loom_tensor *const *in) {
       if (cx->status == LOOM_OK) lm_fail(cx, LOOM_EINVAL, op, "input %d is NULL", i);
       return false;
     }
-    if (in[i]->dtype != LOOM_F32) {
-      lm_fail(cx, LOOM_EDTYPE, op, "input %d is i32; this op takes f32", i);
+    const loom_dtype want = dtypes ? dtypes[i] : LOOM_F32;
+    if (in[i]->dtype != want) {
+      lm_fail(cx, LOOM_EDTYPE, op, "input %d is %s; this op takes %s there", i,
+              in[i]->dtype == LOOM_I32 ? "i32" : "f32", want == LOOM_I32 ? "i32" : "f32");
       return false;
     }
   }

@@ -20,18 +20,9 @@ static int embedding_backward(loom_ctx *cx, const lm_rec *r) {
 }
 
 loom_tensor *loom_embedding(loom_ctx *cx, loom_tensor *ids, loom_tensor *table) {
-  if (!cx) {
-    lm_error(LOOM_EINVAL, op, "ctx is NULL");
-    return NULL;
-  }
-  if (!ids || !table) {
-    if (cx->status == LOOM_OK) lm_fail(cx, LOOM_EINVAL, op, "input %d is NULL", ids ? 1 : 0);
-    return NULL;
-  }
-  if (ids->dtype != LOOM_I32 || table->dtype != LOOM_F32) {
-    lm_fail(cx, LOOM_EDTYPE, op, "ids must be i32 and the table f32");
-    return NULL;
-  }
+  loom_tensor *in[2] = {ids, table};
+  static const loom_dtype types[2] = {LOOM_I32, LOOM_F32};
+  if (!lm_inputs_typed(cx, op, 2, in, types)) return NULL;
   char st[96];
   if (table->rank != 2 || ids->rank >= LOOM_MAX_RANK) {
     lm_fail(cx, LOOM_ESHAPE, op, "table %s must be [vocab, dim] and ids of rank < %d",
@@ -55,6 +46,5 @@ loom_tensor *loom_embedding(loom_ctx *cx, loom_tensor *ids, loom_tensor *table) 
   float *out = y->data;
   for (int64_t i = 0; i < ids->size; ++i)
     memcpy(out + i * dim, rows + (int64_t)id[i] * dim, (size_t)dim * sizeof(float));
-  loom_tensor *in[2] = {ids, table};
   return lm_record(cx, op, embedding_backward, y, 2, in, NULL);
 }

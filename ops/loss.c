@@ -53,18 +53,9 @@ loom_tensor *lm_pointwise(loom_ctx *cx, const char *op, loom_tensor *y_true, loo
 }
 
 bool lm_class_ids_ok(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred) {
-  if (!cx) {
-    lm_error(LOOM_EINVAL, op, "ctx is NULL");
-    return false;
-  }
-  if (!y_true || !y_pred) {
-    if (cx->status == LOOM_OK) lm_fail(cx, LOOM_EINVAL, op, "input %d is NULL", y_true ? 1 : 0);
-    return false;
-  }
-  if (y_true->dtype != LOOM_I32 || y_pred->dtype != LOOM_F32) {
-    lm_fail(cx, LOOM_EDTYPE, op, "y_true must be i32 class ids and y_pred f32 probabilities");
-    return false;
-  }
+  loom_tensor *in[2] = {y_true, y_pred};
+  static const loom_dtype types[2] = {LOOM_I32, LOOM_F32};
+  if (!lm_inputs_typed(cx, op, 2, in, types)) return false;
   /* ids: y_pred's shape without the class axis (Keras also takes a trailing 1) */
   bool fits = y_pred->rank >= 1 && y_true->size * y_pred->shape[y_pred->rank - 1] == y_pred->size;
   for (int i = 0; fits && i < y_pred->rank - 1; ++i)

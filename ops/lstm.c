@@ -18,6 +18,7 @@ typedef struct {
   float *gates; /* [b, t, 4u]: i, f, g, o after their activations */
   float *c;     /* [b, t + 1, u]: c_{-1} = 0 first */
   float *h;     /* [b, t + 1, u]: h_{-1} = 0 first */
+  const float *xs; /* x in step order: x itself, or its time-reversed copy */
 } lstm_state;
 
 /* The step's input row: step s reads x at time s, or from the end when going backwards. */
@@ -49,16 +50,7 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
                             (size_t)(T * G), u->data, (size_t)G, 0.0f, dh, (size_t)U, NULL);
     if (st != LOOM_OK) return lm_fail(cx, st, op, "backward: %s", loom_last_error());
   }
-  /* dZ rows are by step; x rows by time. Reversed time: reorder X's view via a copy. */
-  const float *xs = x->data;
-  if (s->back && (w->requires_grad || x->requires_grad)) {
-    float *xr = lm_scratch(cx, op, (size_t)(B * T * D) * sizeof(float) + 1);
-    if (!xr) return cx->status;
-    for (int64_t bi = 0; bi < B; ++bi)
-      for (int64_t step = 0; step < T; ++step)
-        memcpy(xr + (bi * T + step) * D, xs + (bi * T + time_of(s, step)) * D, (size_t)D * sizeof(float));
-    xs = xr;
-  }
+  const float *xs = s->xs; /* rows by step, as dZ's */
   int st = LOOM_OK;
   const size_t rows = (size_t)(B * T);
   if (w->requires_grad) {
@@ -135,7 +127,7 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
     if (cx->status == LOOM_OK) lm_fail(cx, LOOM_ENOMEM, op, "%s", loom_arena_error(cx->arena));
     return NULL;
   }
-  *s = (lstm_state){B, T, D, U, return_sequences, go_backwards, gates, c, h};
+  *s = (lstm_state){B, T, D, U, return_sequences, go_backwards, gates, c, h, NULL};
   /* input projection of every step at once, into the gate rows (by step) */
   const float *xs = x->data;
   if (go_backwards) {
@@ -146,6 +138,7 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
         memcpy(xr + (bi * T + step) * D, xs + (bi * T + time_of(s, step)) * D, (size_t)D * sizeof(float));
     xs = xr;
   }
+  s->xs = xs;
   const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, LM_ACT_NONE};
   int st = lm_sgemm(false, false, (size_t)(B * T), (size_t)G, (size_t)D, 1.0f, xs, (size_t)D,
                     kernel->data, (size_t)G, 0.0f, gates, (size_t)G, &ep);

@@ -57,6 +57,10 @@ void lm_arena_note_error(loom_arena *arena);
  * silently), f32 inputs. */
 bool lm_inputs_ok(loom_ctx *cx, const char *op, int n, loom_tensor *const *in);
 
+/* The same with the dtype each input must have (dtypes[i]; NULL: all f32). */
+bool lm_inputs_typed(loom_ctx *cx, const char *op, int n, loom_tensor *const *in,
+                     const loom_dtype *dtypes);
+
 /* An uninitialised tensor in the arena; errors go to the thread and the arena. */
 loom_tensor *lm_tensor_alloc(loom_arena *arena, loom_dtype dtype, int rank,
                              const int64_t *shape, const char *where);

@@ -178,7 +178,7 @@ int main(int argc, char **argv) {
     const double peak = peak_fma_gflops(bits, t);
     /* The others run their widest kernels: their share is of the widest peak. When loom
      * is held to a narrower target (LOOM_SIMD=avx2), the fair figure is share vs share. */
-    const int wide_bits = peak_fma_gflops(512, 1) > 0 ? 512 : bits;
+    const int wide_bits = peak_supported(512) ? 512 : bits;
     const double wide_peak = wide_bits == bits ? peak : peak_fma_gflops(wide_bits, t);
     printf("\n%d thread%s: measured FMA peak %.1f GFLOP/s (%d-bit)", t, t > 1 ? "s" : "", peak, bits);
     if (wide_bits != bits) printf(", %.1f GFLOP/s (%d-bit, the others' kernels)", wide_peak, wide_bits);

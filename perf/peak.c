@@ -62,7 +62,7 @@ int peak_bits_of(const char *target) {
   return 128;
 }
 
-double peak_fma_gflops(int bits, int threads) {
+static double (*chains_for(int bits))(void) {
   double (*f)(void) = 0;
 #if defined(__x86_64__)
   __builtin_cpu_init();
@@ -72,6 +72,13 @@ double peak_fma_gflops(int bits, int threads) {
 #elif defined(__aarch64__)
   if (bits == 128) f = fma128;
 #endif
+  return f;
+}
+
+int peak_supported(int bits) { return chains_for(bits) != 0; }
+
+double peak_fma_gflops(int bits, int threads) {
+  double (*f)(void) = chains_for(bits);
   if (!f) return 0.0;
   double best = 0.0;
   for (int run = 0; run < 3; ++run) {

@@ -6,6 +6,9 @@
  * `threads` threads; 0 if this CPU or build has no such FMA. */
 double peak_fma_gflops(int bits, int threads);
 
+/* Whether this CPU and build run FMA at that width. */
+int peak_supported(int bits);
+
 /* The vector width of a loom SIMD target name ("avx512" -> 512, "avx2" -> 256, ...). */
 int peak_bits_of(const char *target);
 
