@@ -257,6 +257,17 @@ LOOM_API loom_tensor *loom_loss_categorical_crossentropy(loom_ctx *cx, loom_tens
                                                          loom_tensor *y_pred);
 LOOM_API loom_tensor *loom_loss_sparse_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true,
                                                                 loom_tensor *y_pred);
+/* The cross-entropies on logits (Keras' from_logits=True; the model uses them itself,
+ * as Keras does, when an output ends in softmax or sigmoid): -sum t log softmax(z) and
+ * max(z, 0) - z t + log(1 + exp(-|z|)), unclipped and numerically stable, with gradients
+ * softmax(z) sum(t) - t and sigmoid(z) - t. */
+LOOM_API loom_tensor *loom_loss_categorical_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true,
+                                                                loom_tensor *logits);
+LOOM_API loom_tensor *loom_loss_sparse_categorical_crossentropy_logits(loom_ctx *cx,
+                                                                       loom_tensor *y_true,
+                                                                       loom_tensor *logits);
+LOOM_API loom_tensor *loom_loss_binary_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true,
+                                                           loom_tensor *logits);
 
 /* Keras' accuracies, to a rank-0 tensor (never recorded on the tape): the share of
  * samples whose arg-max class matches the one-hot row / the i32 id (the first maximum

@@ -1,7 +1,10 @@
-/* crossentropy.c - Keras' categorical and sparse categorical cross-entropy on
- * probabilities: forward and gradient. Each row is normalised to sum 1, clipped to
- * [eps, 1 - eps] (no gradient where the clip bites), and -sum t log p is averaged over
- * the rows. The sparse form takes i32 class ids in place of one-hot rows. */
+/* crossentropy.c - Keras' categorical and sparse categorical cross-entropy: forward and
+ * gradient. On probabilities each row is normalised to sum 1, clipped to [eps, 1 - eps]
+ * (no gradient where the clip bites), and -sum t log p is averaged over the rows. On
+ * logits (Keras' from_logits, and what Keras does itself when y_pred comes out of a
+ * softmax) it is -sum t log softmax(z) through log-sum-exp, unclipped, with the stable
+ * gradient softmax(z) sum(t) - t. The sparse forms take i32 class ids in place of
+ * one-hot rows. */
 #include <math.h>
 #include <string.h>
 
@@ -28,8 +31,30 @@ static double row_loss(const float *pred, size_t classes, const float *t, size_t
   return loss;
 }
 
+/* The same on a row of logits z: the loss, and d loss / d z divided by `rows`. */
+static double row_loss_logits(const float *z, size_t classes, const float *t, size_t label,
+                              double rows, float *grad) {
+  double m = -INFINITY;
+  for (size_t j = 0; j < classes; ++j) m = z[j] > m ? z[j] : m;
+  double se = 0.0, tsum = 0.0, loss = 0.0;
+  for (size_t j = 0; j < classes; ++j) se += exp(z[j] - m);
+  const double lse = m + log(se);
+  for (size_t j = 0; j < classes; ++j) {
+    const double tj = t ? t[j] : (j == label);
+    tsum += tj;
+    if (tj != 0.0) loss += tj * (lse - z[j]);
+  }
+  for (size_t j = 0; j < classes; ++j) {
+    const double tj = t ? t[j] : (j == label);
+    grad[j] = (float)((exp(z[j] - lse) * tsum - tj) / rows);
+  }
+  return loss;
+}
+
+typedef double (*row_loss_fn)(const float *, size_t, const float *, size_t, double, float *);
+
 static loom_tensor *crossentropy(loom_ctx *cx, const char *op, loom_tensor *y_true,
-                                 loom_tensor *y_pred, bool sparse) {
+                                 loom_tensor *y_pred, bool sparse, row_loss_fn row_loss) {
   const size_t classes = y_pred->rank ? (size_t)y_pred->shape[y_pred->rank - 1] : 0;
   const size_t rows = classes ? (size_t)y_pred->size / classes : 0;
   float *grad = lm_scratch(cx, op, (size_t)y_pred->size * sizeof(float) + 1);
@@ -48,12 +73,26 @@ loom_tensor *loom_loss_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_tru
                                                 loom_tensor *y_pred) {
   static const char op[] = "loom_loss_categorical_crossentropy";
   if (!lm_loss_shapes(cx, op, y_true, y_pred)) return NULL;
-  return crossentropy(cx, op, y_true, y_pred, false);
+  return crossentropy(cx, op, y_true, y_pred, false, row_loss);
 }
 
 loom_tensor *loom_loss_sparse_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true,
                                                        loom_tensor *y_pred) {
   static const char op[] = "loom_loss_sparse_categorical_crossentropy";
   if (!lm_class_ids_ok(cx, op, y_true, y_pred)) return NULL;
-  return crossentropy(cx, op, y_true, y_pred, true);
+  return crossentropy(cx, op, y_true, y_pred, true, row_loss);
+}
+
+loom_tensor *loom_loss_categorical_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true,
+                                                       loom_tensor *logits) {
+  static const char op[] = "loom_loss_categorical_crossentropy_logits";
+  if (!lm_loss_shapes(cx, op, y_true, logits)) return NULL;
+  return crossentropy(cx, op, y_true, logits, false, row_loss_logits);
+}
+
+loom_tensor *loom_loss_sparse_categorical_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true,
+                                                              loom_tensor *logits) {
+  static const char op[] = "loom_loss_sparse_categorical_crossentropy_logits";
+  if (!lm_class_ids_ok(cx, op, y_true, logits)) return NULL;
+  return crossentropy(cx, op, y_true, logits, true, row_loss_logits);
 }

@@ -1,6 +1,7 @@
 /* embedding.c - rows of a table picked by i32 ids: forward (gather) and backward
- * (scatter-add into the table's gradient, id after id in order, so rows that repeat
- * accumulate the same way for any thread count). */
+ * (scatter-add into the table's gradient, id after id in order, threaded over the
+ * embedding dimension, so rows that repeat accumulate the same way for any thread
+ * count). */
 #include <string.h>
 
 #include "ops/ops.h"
@@ -13,9 +14,7 @@ static int embedding_backward(loom_ctx *cx, const lm_rec *r) {
   float *g = lm_grad(cx, table);
   if (!g) return cx->status;
   const size_t dim = (size_t)table->shape[1];
-  const int32_t *id = ids->data;
-  for (int64_t i = 0; i < ids->size; ++i)
-    lm_k_axpy(1.0f, r->out->grad + (size_t)i * dim, g + (size_t)id[i] * dim, dim);
+  lm_k_scatter_add_rows(r->out->grad, ids->data, (size_t)ids->size, g, dim);
   return LOOM_OK;
 }
 

@@ -121,3 +121,9 @@ void lm_ref_lstm_cell_grad(const float *gates, const float *c_prev, const float 
     dc[j] = dcj * f;
   }
 }
+
+void lm_ref_scatter_add_rows(const float *src, const int32_t *idx, size_t n, float *dst,
+                             size_t dim) {
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < dim; ++j) dst[(size_t)idx[i] * dim + j] += src[i * dim + j];
+}

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +36,10 @@ void lm_ref_softmax_grad(const float *y, const float *dy, float *dx, size_t rows
 void lm_ref_lstm_cell(float *gates, const float *c_prev, float *c_now, float *h_now, size_t u);
 void lm_ref_lstm_cell_grad(const float *gates, const float *c_prev, const float *c_now,
                            const float *dh, float *dc, float *dz, size_t u);
+
+/* dst[idx[i], :] += src[i, :], i in order. */
+void lm_ref_scatter_add_rows(const float *src, const int32_t *idx, size_t n, float *dst,
+                             size_t dim);
 
 /* C (m x n) (+)= op(A) (m x k) . op(B) (k x n), row-major, lda/ldb/ldc in elements; op(A)
  * is A, or the transpose of A stored k x m, when trans_a. Triple loop in double. */

@@ -11,6 +11,7 @@
 #define LOOM_SIMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,6 +60,11 @@ void lm_k_lstm_cell(float *gates, const float *c_prev, float *c_now, float *h_no
  * replaced by d loss / d c_prev) give dz, d loss / d pre-activations (4u). */
 void lm_k_lstm_cell_grad(const float *gates, const float *c_prev, const float *c_now,
                          const float *dh, float *dc, float *dz, size_t u);
+
+/* dst[idx[i], :] += src[i, :] for i = 0..n-1 in order, rows of `dim` floats; the indices
+ * are trusted (checked by the caller). Threads split the columns, so repeated indices
+ * accumulate bitwise the same for any thread count. */
+void lm_k_scatter_add_rows(const float *src, const int32_t *idx, size_t n, float *dst, size_t dim);
 
 /* Threads the kernels may use for `work` elements: 1 below a size where threads pay
  * off, or inside a parallel region; loom_get_num_threads() otherwise. */

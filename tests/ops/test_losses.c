@@ -86,7 +86,44 @@ Test(losses, gradients) {
     int32_t ids[3] = {4, 0, 2};
     loom_tensor *idt = loom_tensor_from(tu_params, LOOM_I32, 1, &rows, ids);
     check("sparse_categorical_crossentropy", loom_loss_sparse_categorical_crossentropy, idt, prob);
+    loom_tensor *z = tu_tensor(tu_params, 2, shapes[s], -3, 3, 13 + s);
+    check("binary_crossentropy_logits", loom_loss_binary_crossentropy_logits, bt, z);
+    check("categorical_crossentropy_logits", loom_loss_categorical_crossentropy_logits, soft, z);
+    check("sparse_categorical_crossentropy_logits", loom_loss_sparse_categorical_crossentropy_logits,
+          idt, z);
   }
+}
+
+Test(losses, logits_give_the_probability_losses_where_no_clip_bites) {
+  const float z[6] = {0.1f, 1.0f, -0.5f, 2.0f, 0.0f, 0.3f}, oh[6] = {0, 1, 0, 1, 0, 0};
+  loom_tensor *sm = loom_softmax(tu_cx, F(2, 3, z)), *sg = loom_sigmoid(tu_cx, F(2, 3, z));
+  cr_assert_float_eq(value(loom_loss_categorical_crossentropy_logits(tu_cx, F(2, 3, oh), F(2, 3, z))),
+                     value(loom_loss_categorical_crossentropy(tu_cx, F(2, 3, oh), sm)), 1e-6f);
+  const int32_t ids[2] = {1, 0};
+  const int64_t s2[1] = {2};
+  loom_tensor *idt = loom_tensor_from(tu_params, LOOM_I32, 1, s2, ids);
+  cr_assert_float_eq(value(loom_loss_sparse_categorical_crossentropy_logits(tu_cx, idt, F(2, 3, z))),
+                     value(loom_loss_categorical_crossentropy(tu_cx, F(2, 3, oh), sm)), 1e-6f);
+  /* BCE on probabilities adds eps inside its logs: equal to ~1e-6 */
+  cr_assert_float_eq(value(loom_loss_binary_crossentropy_logits(tu_cx, F(2, 3, oh), F(2, 3, z))),
+                     value(loom_loss_binary_crossentropy(tu_cx, F(2, 3, oh), sg)), 2e-6f);
+}
+
+Test(losses, logits_stay_finite_and_unclipped_far_out) {
+  /* softmax(z) rounds to one-hot here; the probability path would clip at -log(1e-7) */
+  const float z[3] = {200.0f, -200.0f, 0.0f}, oh[3] = {0, 1, 0};
+  loom_tensor *zt = F(1, 3, z);
+  loom_tensor_set_requires_grad(zt, true);
+  loom_ctx_set_training(tu_cx, true);
+  loom_tensor *l = loom_loss_categorical_crossentropy_logits(tu_cx, F(1, 3, oh), zt);
+  cr_assert_float_eq(value(l), 400.0f, 1e-3f);
+  cr_assert_eq(loom_backward(tu_cx, l), LOOM_OK);
+  cr_assert_float_eq(zt->grad[0], 1.0f, 1e-6f);
+  cr_assert_float_eq(zt->grad[1], -1.0f, 1e-6f);
+  cr_assert_float_eq(zt->grad[2], 0.0f, 1e-6f);
+  const float bz[2] = {-100.0f, 100.0f}, bt[2] = {1, 0};
+  cr_assert_float_eq(value(loom_loss_binary_crossentropy_logits(tu_cx, F(1, 2, bt), F(1, 2, bz))),
+                     100.0f, 1e-3f);
 }
 
 Test(losses, softmax_then_crossentropy_trains_through_the_tape) {

@@ -257,3 +257,30 @@ Test(kernels, lstm_cell_and_its_gradient) {
     for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i) free(all[i]);
   }
 }
+
+Test(kernels, scatter_add_rows) {
+  /* repeated and skipped rows, dims around the 16-float split, 1..3 threads */
+  static const size_t dims[] = {1, 7, 16, 17, 33, 64, 1000};
+  for (size_t d = 0; d < sizeof dims / sizeof dims[0]; ++d)
+    for (size_t n = 0; n <= 65; n += 13) {
+      const size_t dim = dims[d], vocab = 9;
+      float *src = malloc((n * dim + 1) * sizeof(float));
+      float *got = malloc(vocab * dim * sizeof(float)), *want = malloc(vocab * dim * sizeof(float));
+      int32_t *idx = malloc((n + 1) * sizeof(int32_t));
+      tu_fill(src, n * dim, -1, 1, 3 + n);
+      tu_fill(want, vocab * dim, -1, 1, 5 + d);
+      memcpy(got, want, vocab * dim * sizeof(float));
+      for (size_t i = 0; i < n; ++i) idx[i] = (int32_t)((i * 5) % 7); /* rows 7, 8 untouched */
+      lm_ref_scatter_add_rows(src, idx, n, want, dim);
+      for (int t = 1; t <= 3; ++t) {
+        float *g = malloc(vocab * dim * sizeof(float));
+        memcpy(g, got, vocab * dim * sizeof(float));
+        loom_set_num_threads(t);
+        lm_k_scatter_add_rows(src, idx, n, g, dim);
+        expect_close("scatter_add_rows", g, want, vocab * dim, 0);
+        free(g);
+      }
+      loom_set_num_threads(1);
+      free(src), free(got), free(want), free(idx);
+    }
+}

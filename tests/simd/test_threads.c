@@ -68,3 +68,24 @@ Test(threads, small_work_stays_on_one_thread) {
   cr_assert_eq(lm_threads_for(100), 1);
   cr_assert_eq(lm_threads_for((size_t)1 << 20), 2);
 }
+
+Test(threads, scatter_add_rows_splits_columns_and_agrees_bitwise) {
+  /* 2000 ids (many repeats) x 100 columns: enough work for threads, columns not a
+   * multiple of the 16-float split */
+  enum { n = 2000, dim = 100, vocab = 37 };
+  float *src = make(21), *base = make(22);
+  int32_t idx[n];
+  for (int i = 0; i < n; ++i) idx[i] = (int32_t)((i * 11) % vocab);
+  float *out[3];
+  for (int t = 1; t <= 3; ++t) {
+    loom_set_num_threads(t);
+    out[t - 1] = malloc(vocab * dim * sizeof(float));
+    memcpy(out[t - 1], base, vocab * dim * sizeof(float));
+    lm_k_scatter_add_rows(src, idx, n, out[t - 1], dim);
+  }
+  cr_assert_eq(lm_threads_for((size_t)n * dim), 3);
+  cr_assert(memcmp(out[0], out[1], vocab * dim * sizeof(float)) == 0, "1 vs 2 threads");
+  cr_assert(memcmp(out[0], out[2], vocab * dim * sizeof(float)) == 0, "1 vs 3 threads");
+  for (int t = 0; t < 3; ++t) free(out[t]);
+  free(src), free(base);
+}
