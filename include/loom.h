@@ -6,9 +6,9 @@
  * the object that failed (loom_arena_error, loom_ctx_error) and, for the calling thread,
  * from loom_last_error().
  *
- * This release holds the floors under the model API: SIMD dispatch and threads, the
- * arena, the tensor, the autograd tape and the first differentiable ops. The layer and
- * model API (Input, Dense, Model, compile, fit, ...) is not there yet.
+ * Three floors: SIMD dispatch, threads and SGEMM; the arena, the tensor, the autograd
+ * tape and the differentiable ops; and over them the Keras-style model API (graph,
+ * Input, layers, Model, summary, compile, fit, evaluate, predict).
  */
 #ifndef LOOM_H
 #define LOOM_H
@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #if defined(_WIN32)
 #define LOOM_API
@@ -279,9 +280,303 @@ LOOM_API loom_tensor *loom_metric_sparse_categorical_accuracy(loom_ctx *cx, loom
 LOOM_API loom_tensor *loom_metric_binary_accuracy(loom_ctx *cx, loom_tensor *y_true,
                                                   loom_tensor *y_pred);
 
+/* The same elements (f32) under a shape of the same size. */
+LOOM_API loom_tensor *loom_reshape(loom_ctx *cx, loom_tensor *x, int rank, const int64_t *shape);
+
 /* Over all elements, to a rank-0 tensor. */
 LOOM_API loom_tensor *loom_sum(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_mean(loom_ctx *cx, loom_tensor *x);
+
+
+/* ================================================================ the model API
+ *
+ * Keras' functional API in C. A graph owns everything built in it: layers, symbolic
+ * nodes, models, their weights and optimiser state; loom_graph_free releases it all.
+ * Options are structs whose zero value is Keras' default, passed with designated
+ * initialisers through the macros (loom_Dense(g, .units = 32, .activation = LOOM_RELU));
+ * the plain functions taking a pointer to the struct are there for C++.
+ *
+ * Errors: a constructor returns NULL and a call a negative loom_status; the message
+ * names the layer and what was expected (loom_graph_error, loom_last_error). A NULL node
+ * or layer passed on yields NULL again, so a chain of calls reports its first error.
+ * A graph is used by one thread at a time (the kernels thread inside each op).
+ */
+typedef struct loom_graph loom_graph;
+typedef struct loom_layer loom_layer;
+typedef struct loom_node loom_node;
+typedef struct loom_model loom_model;
+typedef struct loom_history loom_history;
+
+#define LOOM_NONE (-1) /* a dim known only at run time: Keras' None */
+#define LOOM_MAX_IO 16 /* inputs or outputs of one model or call */
+
+/* Booleans whose Keras default is true: zero keeps the default. */
+typedef enum loom_flag { LOOM_DEFAULT = 0, LOOM_YES = 1, LOOM_NO = 2 } loom_flag;
+
+/* seed drives every initialiser, Dropout mask and shuffle of this graph: the same seed
+ * and thread count give bitwise the same training. */
+LOOM_API loom_graph *loom_graph_new(uint64_t seed);
+LOOM_API void loom_graph_free(loom_graph *g);
+LOOM_API const char *loom_graph_error(const loom_graph *g);
+LOOM_API int loom_graph_status(const loom_graph *g);
+/* Forget the graph's error so that building can go on. */
+LOOM_API void loom_graph_clear_error(loom_graph *g);
+
+/* Every options struct starts with this field, so that an empty option list compiles. */
+#define LOOM_OPTS_HEAD int struct_tag_
+#define LOOM_OPTS_(T, ...) (&(T){.struct_tag_ = 0, __VA_ARGS__})
+
+/* Input(shape=(None, 128), dtype='int32', name='text'): shape without the batch dim; its
+ * rank is the number of leading non-zero entries (LOOM_NONE for None). */
+typedef struct loom_input_opts {
+  LOOM_OPTS_HEAD;
+  int64_t shape[LOOM_MAX_RANK - 1];
+  loom_dtype dtype; /* 0: f32 */
+  const char *name; /* NULL: input_1, input_2, ... */
+} loom_input_opts;
+LOOM_API loom_node *loom_input(loom_graph *g, const loom_input_opts *o);
+#define loom_Input(g, ...) loom_input(g, LOOM_OPTS_(loom_input_opts, __VA_ARGS__))
+
+/* Layers. name NULL gives Keras' automatic names (dense, dense_1, ...). */
+typedef struct loom_dense_opts {
+  LOOM_OPTS_HEAD;
+  int units;
+  loom_activation activation;
+  loom_flag use_bias;
+  const char *name;
+} loom_dense_opts;
+typedef struct loom_embedding_opts {
+  LOOM_OPTS_HEAD;
+  int input_dim, output_dim; /* vocabulary size, vector size */
+  const char *name;
+} loom_embedding_opts;
+typedef struct loom_lstm_opts {
+  LOOM_OPTS_HEAD;
+  int units;
+  bool return_sequences, go_backwards;
+  loom_flag use_bias, unit_forget_bias;
+  const char *name;
+} loom_lstm_opts;
+/* Conv1D(filters, kernel_size, strides=1, padding='valid', dilation_rate=1) and
+ * Conv2D(filters, (kh, kw), strides=(sh, sw)): a second entry left 0 repeats the first,
+ * as Keras does with an int. */
+typedef struct loom_conv_opts {
+  LOOM_OPTS_HEAD;
+  int filters;
+  int kernel_size[2], strides[2], dilation_rate;
+  loom_padding padding;
+  loom_activation activation;
+  loom_flag use_bias;
+  const char *name;
+} loom_conv_opts;
+/* MaxPooling / AveragePooling: pool_size 0 means 2; strides 0 means pool_size. */
+typedef struct loom_pool_opts {
+  LOOM_OPTS_HEAD;
+  int pool_size[2], strides[2];
+  loom_padding padding;
+  const char *name;
+} loom_pool_opts;
+/* Activation, Flatten, Dropout, the global poolings, Add, Concatenate (axis 0 means -1,
+ * the last: the batch axis cannot be joined). */
+typedef struct loom_layer_opts {
+  LOOM_OPTS_HEAD;
+  loom_activation activation; /* Activation */
+  float rate;                 /* Dropout: the share of inputs zeroed in training */
+  int axis;                   /* Concatenate */
+  const char *name;
+} loom_layer_opts;
+
+LOOM_API loom_layer *loom_layer_dense(loom_graph *g, const loom_dense_opts *o);
+LOOM_API loom_layer *loom_layer_embedding(loom_graph *g, const loom_embedding_opts *o);
+LOOM_API loom_layer *loom_layer_lstm(loom_graph *g, const loom_lstm_opts *o);
+LOOM_API loom_layer *loom_layer_conv1d(loom_graph *g, const loom_conv_opts *o);
+LOOM_API loom_layer *loom_layer_conv2d(loom_graph *g, const loom_conv_opts *o);
+LOOM_API loom_layer *loom_layer_max_pooling1d(loom_graph *g, const loom_pool_opts *o);
+LOOM_API loom_layer *loom_layer_max_pooling2d(loom_graph *g, const loom_pool_opts *o);
+LOOM_API loom_layer *loom_layer_average_pooling1d(loom_graph *g, const loom_pool_opts *o);
+LOOM_API loom_layer *loom_layer_average_pooling2d(loom_graph *g, const loom_pool_opts *o);
+LOOM_API loom_layer *loom_layer_global_max_pooling1d(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_global_max_pooling2d(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_global_average_pooling1d(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_global_average_pooling2d(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_activation(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_flatten(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_dropout(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_add(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts *o);
+
+#define loom_Dense(g, ...) loom_layer_dense(g, LOOM_OPTS_(loom_dense_opts, __VA_ARGS__))
+#define loom_Embedding(g, ...) loom_layer_embedding(g, LOOM_OPTS_(loom_embedding_opts, __VA_ARGS__))
+#define loom_LSTM(g, ...) loom_layer_lstm(g, LOOM_OPTS_(loom_lstm_opts, __VA_ARGS__))
+#define loom_Conv1D(g, ...) loom_layer_conv1d(g, LOOM_OPTS_(loom_conv_opts, __VA_ARGS__))
+#define loom_Conv2D(g, ...) loom_layer_conv2d(g, LOOM_OPTS_(loom_conv_opts, __VA_ARGS__))
+#define loom_MaxPooling1D(g, ...) loom_layer_max_pooling1d(g, LOOM_OPTS_(loom_pool_opts, __VA_ARGS__))
+#define loom_MaxPooling2D(g, ...) loom_layer_max_pooling2d(g, LOOM_OPTS_(loom_pool_opts, __VA_ARGS__))
+#define loom_AveragePooling1D(g, ...) \
+  loom_layer_average_pooling1d(g, LOOM_OPTS_(loom_pool_opts, __VA_ARGS__))
+#define loom_AveragePooling2D(g, ...) \
+  loom_layer_average_pooling2d(g, LOOM_OPTS_(loom_pool_opts, __VA_ARGS__))
+#define loom_GlobalMaxPooling1D(g, ...) \
+  loom_layer_global_max_pooling1d(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_GlobalMaxPooling2D(g, ...) \
+  loom_layer_global_max_pooling2d(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_GlobalAveragePooling1D(g, ...) \
+  loom_layer_global_average_pooling1d(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_GlobalAveragePooling2D(g, ...) \
+  loom_layer_global_average_pooling2d(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Activation(g, ...) loom_layer_activation(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Flatten(g, ...) loom_layer_flatten(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Dropout(g, ...) loom_layer_dropout(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Add(g, ...) loom_layer_add(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Concatenate(g, ...) loom_layer_concatenate(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+
+/* Apply a layer (or a model, through loom_model_layer) to nodes: layer(x), layer([a, b]).
+ * The first call builds the weights from the input shape; later calls share them and
+ * must fit them. The output's shape is inferred here; a mismatch is an error naming the
+ * layer and both shapes. For a model with several outputs, loom_call_outputs gives them
+ * all (returns their count, or a negative status). */
+LOOM_API loom_node *loom_call(loom_layer *layer, loom_node *x);
+LOOM_API loom_node *loom_call_n(loom_layer *layer, int n, loom_node *const *xs);
+LOOM_API int loom_call_outputs(loom_layer *layer, int n, loom_node *const *xs, int cap,
+                               loom_node **out);
+#define loom_call_list(layer, ...)                                                          \
+  loom_call_n(layer, (int)(sizeof((loom_node *const[]){__VA_ARGS__}) / sizeof(loom_node *)), \
+              (loom_node *const[]){__VA_ARGS__})
+
+/* Shape of a node, batch dim first (LOOM_NONE where unknown); returns the rank. */
+LOOM_API int loom_node_shape(const loom_node *x, int64_t shape[LOOM_MAX_RANK]);
+LOOM_API const char *loom_layer_name(const loom_layer *l);
+/* A weight by Keras' name ("kernel", "bias", "recurrent_kernel", "embeddings"); NULL if
+ * the layer has none of that name (or is not built yet). */
+LOOM_API loom_tensor *loom_layer_weight(loom_layer *l, const char *name);
+
+/* Model(inputs, outputs): the NULL-terminated lists given by designated initialisers,
+ * loom_Model(g, .inputs = {text, question}, .outputs = {answer}). name NULL: model,
+ * model_1, ... */
+typedef struct loom_model_opts {
+  LOOM_OPTS_HEAD;
+  loom_node *inputs[LOOM_MAX_IO];
+  loom_node *outputs[LOOM_MAX_IO];
+  const char *name;
+} loom_model_opts;
+LOOM_API loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o);
+#define loom_Model(g, ...) loom_model_new(g, LOOM_OPTS_(loom_model_opts, __VA_ARGS__))
+/* The model as a layer: calling it on new nodes shares its weights. */
+LOOM_API loom_layer *loom_model_layer(loom_model *m);
+LOOM_API loom_layer *loom_model_get_layer(loom_model *m, const char *name);
+LOOM_API int loom_model_num_inputs(const loom_model *m);
+LOOM_API int loom_model_num_outputs(const loom_model *m);
+LOOM_API const char *loom_model_input_name(const loom_model *m, int i);
+LOOM_API const char *loom_model_output_name(const loom_model *m, int i);
+/* Parameters: all, or the trainable ones only. */
+LOOM_API int64_t loom_model_count_params(const loom_model *m, bool trainable_only);
+/* model.summary() as tf.keras 2 prints it. */
+LOOM_API int loom_model_summary(const loom_model *m, FILE *out);
+
+/* compile(). The optimiser's zero fields take Keras' defaults: RMSprop lr 1e-3, rho 0.9,
+ * eps 1e-7; SGD lr 0.01, momentum 0; Adam lr 1e-3, beta_1 0.9, beta_2 0.999, eps 1e-7. */
+typedef enum loom_optimizer_kind { LOOM_RMSPROP = 0, LOOM_SGD, LOOM_ADAM } loom_optimizer_kind;
+typedef struct loom_optimizer {
+  loom_optimizer_kind kind;
+  float learning_rate, momentum, rho, beta_1, beta_2, epsilon;
+  bool nesterov;
+} loom_optimizer;
+typedef struct loom_named_str {
+  const char *name, *value;
+} loom_named_str;
+typedef struct loom_named_float {
+  const char *name;
+  float value;
+} loom_named_float;
+/* Losses: "mse" (mean_squared_error), "mae" (mean_absolute_error),
+ * "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy".
+ * Metrics: "acc"/"accuracy" (binary, categorical or sparse as Keras picks it from the
+ * loss and the output), "mae". As Keras, an output ending in softmax or sigmoid trained
+ * with a cross-entropy uses the stable loss on its logits. */
+typedef struct loom_compile_opts {
+  LOOM_OPTS_HEAD;
+  loom_optimizer optimizer;
+  const char *loss;                           /* one loss for every output */
+  const char *losses[LOOM_MAX_IO];            /* by position */
+  loom_named_str loss_by_name[LOOM_MAX_IO];   /* {output name, loss} */
+  const float *loss_weights;                  /* by position, one per output; NULL: 1 */
+  loom_named_float loss_weight_by_name[LOOM_MAX_IO];
+  const char *metrics[8];                     /* for every output */
+  loom_named_str metric_by_name[LOOM_MAX_IO]; /* {output name, metric} */
+} loom_compile_opts;
+LOOM_API int loom_model_compile(loom_model *m, const loom_compile_opts *o);
+#define loom_compile(m, ...) loom_model_compile(m, LOOM_OPTS_(loom_compile_opts, __VA_ARGS__))
+
+/* Data for fit / evaluate / predict: x and y by position (Keras' lists) or by the name of
+ * the input / output (Keras' dicts), given as fields of the options:
+ * loom_fit(m, .x = {text, question}, .y = {answers}, .epochs = 10) or
+ * .x_by_name = {{"text", text}, {"question", question}}. Every tensor has the samples on
+ * its first axis. */
+typedef struct loom_named_tensor {
+  const char *name;
+  loom_tensor *tensor;
+} loom_named_tensor;
+#define LOOM_DATA_FIELDS                      \
+  loom_tensor *x[LOOM_MAX_IO];                \
+  loom_named_tensor x_by_name[LOOM_MAX_IO];   \
+  loom_tensor *y[LOOM_MAX_IO];                \
+  loom_named_tensor y_by_name[LOOM_MAX_IO]
+typedef struct loom_data {
+  LOOM_DATA_FIELDS;
+} loom_data;
+
+/* verbose: Keras' 1 (a progress bar, redrawn in place on a terminal, one line per epoch
+ * otherwise) is the default; LOOM_SILENT is Keras' 0, LOOM_EPOCH_LINES its 2. */
+typedef enum loom_verbosity { LOOM_VERBOSE_DEFAULT = 0, LOOM_SILENT, LOOM_PROGRESS_BAR,
+                              LOOM_EPOCH_LINES } loom_verbosity;
+/* Called after every epoch with the history so far; return false to stop training. */
+typedef bool (*loom_epoch_fn)(loom_model *m, int epoch, const loom_history *h, void *user);
+typedef struct loom_fit_opts {
+  LOOM_OPTS_HEAD;
+  LOOM_DATA_FIELDS;
+  int epochs;                      /* 0: 1 */
+  int batch_size;                  /* 0: 32 */
+  loom_flag shuffle;               /* default: shuffle every epoch (seeded by the graph) */
+  float validation_split;          /* the last share of the samples, before shuffling */
+  const loom_data *validation_data;
+  loom_verbosity verbose;
+  FILE *out;                       /* NULL: stdout */
+  loom_epoch_fn on_epoch_end;
+  void *user;
+} loom_fit_opts;
+/* Trains; returns the history (owned by the model, replaced by the next fit), or NULL
+ * with the error. Bad data is reported before any training happens. */
+LOOM_API const loom_history *loom_model_fit(loom_model *m, const loom_fit_opts *o);
+#define loom_fit(m, ...) loom_model_fit(m, LOOM_OPTS_(loom_fit_opts, __VA_ARGS__))
+
+/* History: one value per epoch for each key ("loss", "acc", "income_loss", "val_loss",
+ * ...). NULL for a key it does not hold. */
+LOOM_API int loom_history_epochs(const loom_history *h);
+LOOM_API int loom_history_num_keys(const loom_history *h);
+LOOM_API const char *loom_history_key(const loom_history *h, int i);
+LOOM_API const float *loom_history_get(const loom_history *h, const char *key);
+
+typedef struct loom_eval_opts {
+  LOOM_OPTS_HEAD;
+  LOOM_DATA_FIELDS;
+  int batch_size; /* 0: 32 */
+} loom_eval_opts;
+/* evaluate(): the loss, then each output's loss (several outputs), then the metrics, in
+ * the order of loom_model_metric_name; returns how many (at most cap written). */
+LOOM_API int loom_model_evaluate(loom_model *m, const loom_eval_opts *o, float *values, int cap);
+#define loom_evaluate(m, values, cap, ...) \
+  loom_model_evaluate(m, LOOM_OPTS_(loom_eval_opts, __VA_ARGS__), values, cap)
+LOOM_API int loom_model_num_metrics(const loom_model *m);
+LOOM_API const char *loom_model_metric_name(const loom_model *m, int i);
+/* predict(): one tensor per output in `arena`, samples on the first axis; records no
+ * tape; y is not needed. */
+LOOM_API int loom_model_predict(loom_model *m, const loom_eval_opts *o, loom_arena *arena,
+                                loom_tensor **outputs);
+#define loom_predict(m, arena, outputs, ...) \
+  loom_model_predict(m, LOOM_OPTS_(loom_eval_opts, __VA_ARGS__), arena, outputs)
+
+/* keras.utils.to_categorical: i32 ids of any shape -> f32 one-hot [..., classes]. */
+LOOM_API loom_tensor *loom_to_categorical(loom_arena *arena, const loom_tensor *ids, int classes);
 
 #ifdef __cplusplus
 }

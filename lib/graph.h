@@ -1,0 +1,148 @@
+/* graph.h - the symbolic graph under the model API (internal): layers, calls, nodes.
+ *
+ * A layer call (Keras' Node) joins input nodes to output nodes through one layer; a
+ * node is one symbolic tensor (Keras' KerasTensor). Calls are numbered in creation
+ * order, which is a topological order. Layers hold their weights in the graph's
+ * parameter arena; everything else is malloc'd once at construction and freed with
+ * the graph. */
+#ifndef LOOM_LIB_GRAPH_H
+#define LOOM_LIB_GRAPH_H
+
+#include <stdarg.h>
+
+#include "loom.h"
+#include "simd/error.h"
+
+#define LM_MAX_WEIGHTS 4
+
+typedef struct lm_shape {
+  int rank;
+  int64_t d[LOOM_MAX_RANK]; /* d[0] is the batch (LOOM_NONE) */
+} lm_shape;
+
+typedef struct lm_call lm_call;
+
+struct loom_node {
+  lm_call *call;
+  int index; /* which output of the call */
+  lm_shape shape;
+  loom_dtype dtype;
+  /* While a model runs: this node's value, and its logits when asked for. */
+  loom_tensor *value, *logits;
+};
+
+struct lm_call {
+  loom_layer *layer;
+  int index; /* the call's number among the layer's calls (Keras' node_index) */
+  int id;    /* creation order in the graph */
+  int n_in, n_out;
+  loom_node *in[LOOM_MAX_IO];
+  loom_node *out[LOOM_MAX_IO];
+};
+
+/* What a run asks of a layer. */
+typedef struct lm_run {
+  loom_ctx *cx;
+  bool training;
+  /* Set for a call whose output feeds a cross-entropy: also produce the logits. */
+  bool want_logits;
+} lm_run;
+
+typedef struct lm_layer_vt {
+  const char *type;   /* Keras' class name, shown by summary */
+  const char *prefix; /* automatic names: dense, dense_1, ... */
+  int min_in, max_in;
+  /* Infer the outputs' shapes from the inputs' and, on the first call, make the
+   * weights; a later call must fit them. Errors through lm_layer_fail. */
+  int (*build)(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out,
+               loom_dtype *out_dtype);
+  /* Compute the outputs from the inputs' values (in the run's ctx). With
+   * run->want_logits, out_logits[0] receives the pre-activation (or stays NULL). */
+  int (*forward)(loom_layer *l, const lm_run *run, int n, loom_tensor **in, loom_tensor **out,
+                 loom_tensor **out_logits);
+} lm_layer_vt;
+
+struct loom_layer {
+  loom_graph *g;
+  const lm_layer_vt *vt;
+  char name[64];
+  bool built;
+  int n_weights;
+  loom_tensor *w[LM_MAX_WEIGHTS];
+  const char *w_name[LM_MAX_WEIGHTS];
+  int n_calls, cap_calls;
+  lm_call **calls; /* the layer's calls, in order */
+  loom_model *model; /* set when this layer is a model */
+  union {           /* the options of each kind, completed with Keras' defaults */
+    loom_dense_opts dense;
+    loom_embedding_opts embedding;
+    loom_lstm_opts lstm;
+    loom_conv_opts conv;
+    loom_pool_opts pool;
+    loom_layer_opts misc;
+  } o;
+  int rank; /* conv/pool: 1 or 2 */
+};
+
+typedef struct lm_rng {
+  uint64_t s[4];
+} lm_rng;
+
+struct loom_graph {
+  int status;
+  char err[LM_ERRMSG_CAP];
+  loom_arena *params; /* weights and optimiser state: the graph's lifetime */
+  lm_rng rng;
+  uint64_t seed;
+  /* Everything made here, for naming and freeing. */
+  int n_layers, cap_layers;
+  loom_layer **layers;
+  int n_calls, cap_calls;
+  lm_call **calls;
+  int n_models, cap_models;
+  loom_model **models;
+  int n_inputs; /* for input_1, input_2, ... */
+};
+
+/* Record an error on the graph (the first one is kept until cleared) and as the
+ * thread's last error; returns status. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+int lm_graph_fail(loom_graph *g, int status, const char *fmt, ...);
+/* The same, prefixed with the layer's name. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+int lm_layer_fail(loom_layer *l, int status, const char *fmt, ...);
+
+/* A new layer of the kind vt, named `name` or automatically; NULL on failure. */
+loom_layer *lm_layer_new(loom_graph *g, const lm_layer_vt *vt, const char *name);
+/* A weight of the layer, f32, in the graph's parameter arena, requiring a gradient. */
+loom_tensor *lm_layer_add_weight(loom_layer *l, const char *name, int rank, const int64_t *shape);
+/* Record a call of l on inputs with the given outputs (shapes, dtypes); NULL on failure. */
+lm_call *lm_call_new(loom_layer *l, int n_in, loom_node *const *in, int n_out,
+                     const lm_shape *shape, const loom_dtype *dtype);
+/* Append p to a growing array; false when memory runs out (the graph's error set). */
+bool lm_push(loom_graph *g, void ***arr, int *n, int *cap, void *p);
+
+/* "(None, 32)" as Python prints the tuple; "[(None, 64)]" with list. */
+const char *lm_shape_py(const lm_shape *s, bool list, char *buf, size_t cap);
+/* "[None, 32]", for messages. */
+const char *lm_shape_msg(const lm_shape *s, char *buf, size_t cap);
+/* Number of elements of the shape without its batch dim (-1 if a dim is unknown). */
+int64_t lm_shape_sample_size(const lm_shape *s);
+
+/* The generator behind initialisers, masks and shuffles (xoshiro256**). */
+void lm_rng_seed(lm_rng *r, uint64_t seed);
+uint64_t lm_rng_next(lm_rng *r);
+double lm_rng_uniform(lm_rng *r); /* [0, 1) */
+double lm_rng_normal(lm_rng *r);
+
+/* Keras' initialisers into w (rank as given). fan_in/fan_out as Keras counts them. */
+void lm_init_glorot_uniform(lm_rng *r, loom_tensor *w, double fan_in, double fan_out);
+void lm_init_uniform(lm_rng *r, loom_tensor *w, double lo, double hi);
+/* Orthogonal(gain 1) for a [rows, cols] matrix, as Keras draws it (QR of a normal). */
+int lm_init_orthogonal(lm_rng *r, loom_tensor *w);
+
+#endif

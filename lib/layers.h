@@ -1,0 +1,24 @@
+/* layers.h - what the layer files share (internal). */
+#ifndef LOOM_LIB_LAYERS_H
+#define LOOM_LIB_LAYERS_H
+
+#include "lib/graph.h"
+
+/* A layer of kind vt from options (copied into l->o by the caller); NULL with the
+ * graph's error when opts is NULL. */
+loom_layer *lm_layer_from(loom_graph *g, const lm_layer_vt *vt, const void *opts, size_t size,
+                          const char *name);
+/* Input i must have rank in [lo, hi] and the dtype; false with the error set. */
+bool lm_check_input(loom_layer *l, loom_node *const *in, int i, int lo, int hi, loom_dtype dtype);
+/* The last dim of x must be known; false with the error set. */
+bool lm_check_known_last(loom_layer *l, const loom_node *x, const char *what);
+/* A later call must see the dim the weights were built for. */
+bool lm_check_built_dim(loom_layer *l, const loom_node *x, int axis, int64_t want);
+/* The activation applied by a layer forward, with logits kept when asked for and the
+ * activation is softmax or sigmoid: f(cx, x, act) computes the layer's pre-activation
+ * and activation fused; this splits them when logits are wanted. */
+loom_tensor *lm_activate(const lm_run *run, loom_tensor *z, loom_activation act);
+bool lm_wants_split(const lm_run *run, loom_activation act);
+const char *lm_activation_name(loom_activation act);
+
+#endif

@@ -1,0 +1,103 @@
+/* model.h - models: their graph order, run, compile state (internal). */
+#ifndef LOOM_LIB_MODEL_H
+#define LOOM_LIB_MODEL_H
+
+#include "lib/graph.h"
+
+typedef enum lm_loss_kind {
+  LM_LOSS_NONE = 0,
+  LM_LOSS_MSE,
+  LM_LOSS_MAE,
+  LM_LOSS_BCE,
+  LM_LOSS_CCE,
+  LM_LOSS_SPARSE_CCE
+} lm_loss_kind;
+
+typedef enum lm_metric_kind {
+  LM_METRIC_BINARY_ACC = 1,
+  LM_METRIC_CATEGORICAL_ACC,
+  LM_METRIC_SPARSE_ACC,
+  LM_METRIC_MAE
+} lm_metric_kind;
+
+#define LM_MAX_METRICS 8
+
+typedef struct lm_output_spec {
+  lm_loss_kind loss;
+  float weight;
+  bool logits; /* the output ends in softmax/sigmoid and the loss is a cross-entropy */
+  int n_metrics;
+  lm_metric_kind metric[LM_MAX_METRICS];
+  const char *metric_name[LM_MAX_METRICS]; /* as the user spelled it: acc, accuracy, mae */
+} lm_output_spec;
+
+struct loom_history {
+  int epochs, cap_epochs;
+  int n_keys;
+  char key[4 * LM_MAX_METRICS * LOOM_MAX_IO][80];
+  float *values[4 * LM_MAX_METRICS * LOOM_MAX_IO]; /* cap_epochs each */
+};
+
+struct loom_model {
+  loom_graph *g;
+  loom_layer *layer; /* the model as a layer; its name is the model's */
+  int n_in, n_out;
+  loom_node *in[LOOM_MAX_IO], *out[LOOM_MAX_IO];
+  int n_order;
+  lm_call **order; /* the calls to run, inputs included, in a topological order */
+  int n_layers;
+  loom_layer **layers; /* Keras' model.layers: by depth, inputs first */
+  bool sequential_like; /* summary without the Connected to column */
+  /* trainable weights of every layer, nested models included, each once */
+  int n_weights;
+  loom_tensor **weights;
+  /* compile */
+  bool compiled;
+  loom_optimizer opt;
+  lm_output_spec spec[LOOM_MAX_IO];
+  int n_names;
+  char names[1 + LOOM_MAX_IO * (1 + LM_MAX_METRICS)][80]; /* loss, out_loss..., metrics */
+  loom_tensor **slot1, **slot2; /* optimiser state per weight (NULL when unused) */
+  long step;
+  loom_ctx *cx; /* the step context: activations, tape, gradients */
+  loom_history hist;
+};
+
+void lm_model_free(loom_model *m);
+/* Run the model on input values (one per input) in run->cx: fills the output nodes'
+ * values (and logits where spec asks, when want_logits is non-NULL). */
+int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const bool *want_logits);
+bool lm_is_input_layer(const loom_layer *l);
+/* Parameters of a layer (a nested model counts all of its own). */
+int64_t lm_layer_count_params(const loom_layer *l, bool trainable_only);
+
+/* 1000052 -> "1,000,052" */
+const char *lm_thousands(int64_t v, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------- data (data.c) */
+
+/* fit / evaluate / predict data resolved to the model's order and checked. */
+typedef struct lm_dataset {
+  int64_t samples;
+  bool has_y;
+  loom_tensor *x[LOOM_MAX_IO], *y[LOOM_MAX_IO];
+} lm_dataset;
+
+/* Resolve d (by position or by name) against the model's inputs and, when need_y, its
+ * outputs (and their losses); every mismatch is an error naming what and where. */
+int lm_data_resolve(loom_model *m, const loom_data *d, bool need_y, const char *what,
+                    lm_dataset *out);
+/* Rows idx[0..n) of t as a new tensor in the arena; NULL on failure. */
+loom_tensor *lm_take_rows(loom_arena *a, const loom_tensor *t, const int64_t *idx, int64_t n);
+
+/* ---------------------------------------------------------------- steps (step.c) */
+
+/* Per-step results: the total loss, each output's loss, the metrics (model order). */
+typedef struct lm_step_values {
+  double v[1 + LOOM_MAX_IO * (1 + LM_MAX_METRICS)];
+} lm_step_values;
+/* One training step (train) or evaluation step on the samples idx[0..n) of ds. */
+int lm_step(loom_model *m, const lm_dataset *ds, const int64_t *idx, int64_t n, bool train,
+            lm_step_values *out);
+
+#endif
