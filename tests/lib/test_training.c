@@ -67,10 +67,10 @@ Test(training, multi_output_model_improves_all_three_heads) {
   loom_graph *g = loom_graph_new(4);
   loom_model *m = build_multi_output_model(g, 8);
   cr_assert_eq(compile_multi_output_model(m), LOOM_OK, "%s", loom_graph_error(g));
-  const posts_data d = make_posts(data, 128, 300, 5);
+  const posts_data d = make_posts(data, 96, 300, 5);
   const loom_history *h = loom_fit(
       m, .x_by_name = {{"posts", d.posts}},
-      .y_by_name = {{"gender", d.gender}, {"age", d.age}, {"income", d.income}}, .epochs = 8,
+      .y_by_name = {{"gender", d.gender}, {"age", d.age}, {"income", d.income}}, .epochs = 6,
       .batch_size = 32, .verbose = LOOM_SILENT);
   cr_assert(h, "%s", loom_graph_error(g));
   static const char *heads[3] = {"age_loss", "income_loss", "gender_loss"};
