@@ -55,7 +55,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
 
-.PHONY: all lib clean deps test check install install-check perf perf-deps perf-run demo demo-run
+.PHONY: all lib clean deps test check install install-check perf perf-deps perf-run perf-models demo demo-run
 all: lib
 lib: $(BUILD)/libloom.a $(BUILD)/libloom.so
 
@@ -190,6 +190,11 @@ $(BUILD)/perf/layers: perf/layers.c perf/bench.c perf/bench.h $(BUILD)/libloom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/layers.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
+# The notebook's models (the examples' builders) against the same models in PyTorch.
+$(BUILD)/perf/models: perf/models.c perf/bench.c perf/bench.h $(wildcard examples/*.c examples/*.h) $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/models.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+
 # Absolute figures and ratios. PERF_ARGS go to every benchmark (--reps N); KERNELS_ARGS
 # to the kernel one (--filter TEXT, --all-targets), GEMM_ARGS to the SGEMM one
 # (--threads 1,2, --libs, --trans TN, --filter TEXT, --quick), LAYERS_ARGS to the layer
@@ -198,7 +203,8 @@ perf: perf-deps
 	@$(MAKE) --no-print-directory perf-run
 perf-deps:
 	@mk/deps.sh $(ARCH) "$(SYSROOT)" perf
-perf-run: $(BUILD)/perf/kernels $(BUILD)/perf/gemm $(BUILD)/perf/layers
+PERF_MODELS := mlp qa siamese multi_output residual
+perf-run: $(BUILD)/perf/kernels $(BUILD)/perf/gemm $(BUILD)/perf/layers $(BUILD)/perf/models
 	$(BUILD)/perf/kernels --json $(BUILD)/perf/kernels.json $(PERF_ARGS) $(KERNELS_ARGS)
 	$(BUILD)/perf/gemm --json $(BUILD)/perf/gemm.json $(PERF_ARGS) $(GEMM_ARGS)
 	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
@@ -208,3 +214,15 @@ perf-run: $(BUILD)/perf/kernels $(BUILD)/perf/gemm $(BUILD)/perf/layers
 	  rm -f $(BUILD)/perf/torch_layers.txt; fi
 	$(BUILD)/perf/layers --json $(BUILD)/perf/layers.json --torch $(BUILD)/perf/torch_layers.txt \
 	  $(PERF_ARGS) $(or $(LAYERS_ARGS),--threads 1)
+	@$(MAKE) --no-print-directory perf-models
+
+# MODELS_THREADS (1) threads for loom and PyTorch; PERF_MODELS picks the models.
+perf-models: $(BUILD)/perf/models
+	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  echo "perf/torch_models.py (PyTorch, $(or $(MODELS_THREADS),1) thread(s))"; \
+	  /usr/bin/python3 perf/torch_models.py $(or $(MODELS_THREADS),1) 7 $(PERF_MODELS) > $(BUILD)/perf/torch_models.txt; \
+	else echo "PyTorch not installed (apt-get install python3-torch): models without it"; \
+	  rm -f $(BUILD)/perf/torch_models.txt; fi
+	@for m in $(PERF_MODELS); do \
+	  $(BUILD)/perf/models --model $$m --threads $(or $(MODELS_THREADS),1) --json $(BUILD)/perf/models-$$m.json \
+	    --torch $(BUILD)/perf/torch_models.txt $(PERF_ARGS) || exit 1; done
