@@ -3,6 +3,10 @@
  * [kh*kw*in, out] gives the output with bias and activation fused in the GEMM; backward
  * is dK += patches^T . dZ, dPatches = dZ . K^T (no transpose materialised) scattered back
  * onto dX (col2im, in a fixed order), and db += column sums of dZ.
+ * The patches are made a block of output positions at a time (about 2 MiB of them) and
+ * made again in backward, never kept whole: a patch matrix is kh*kw times the input, and
+ * keeping one per layer until backward dominated a training step's memory. The blocks
+ * depend on the shapes only, so results stay the same for any thread count.
  * Patches of a 1x1 kernel with stride 1 are the input itself: no copy. */
 #include <string.h>
 
@@ -13,8 +17,15 @@ typedef struct {
   int64_t b, h, w, cin, cout, oh, ow;
   int kh, kw, sh, sw, dh, dw, pad_top, pad_left;
   loom_activation act;
-  float *patches; /* [b*oh*ow, kh*kw*cin] or the input itself (1x1, stride 1) */
 } conv_geom;
+
+/* Output positions per block of patches. */
+#define LM_CONV_BLOCK_BYTES ((size_t)2 << 20)
+static size_t block_rows(size_t m, size_t kk) {
+  size_t r = LM_CONV_BLOCK_BYTES / (kk * sizeof(float));
+  if (r < 256) r = 256;
+  return r < m ? r : m;
+}
 
 static int64_t out_len(int64_t in, int k, int stride, int dil, loom_padding pad, int *lead) {
   const int64_t span = (int64_t)dil * (k - 1) + 1;
@@ -32,33 +43,33 @@ static bool direct(const conv_geom *g) {
   return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_top == 0 && g->pad_left == 0;
 }
 
-/* For each output position and kernel tap, the input row it reads (or -1: padding). */
-#define FOR_TAPS(g, BODY)                                                               \
-  for (int64_t bi = 0; bi < (g)->b; ++bi)                                               \
-    for (int64_t oy = 0; oy < (g)->oh; ++oy)                                            \
-      for (int64_t ox = 0; ox < (g)->ow; ++ox) {                                        \
-        const int64_t row = (bi * (g)->oh + oy) * (g)->ow + ox;                         \
-        for (int ky = 0; ky < (g)->kh; ++ky)                                            \
-          for (int kx = 0; kx < (g)->kw; ++kx) {                                        \
-            const int64_t iy = oy * (g)->sh - (g)->pad_top + (int64_t)ky * (g)->dh;     \
-            const int64_t ix = ox * (g)->sw - (g)->pad_left + (int64_t)kx * (g)->dw;    \
-            const bool inside = iy >= 0 && iy < (g)->h && ix >= 0 && ix < (g)->w;       \
-            const int64_t src = inside ? ((bi * (g)->h + iy) * (g)->w + ix) * (g)->cin : -1; \
-            const int64_t dst = (row * (g)->kh * (g)->kw + ky * (g)->kw + kx) * (g)->cin; \
-            BODY                                                                        \
-          }                                                                             \
-      }
+/* For each output position of rows [r0, r1) and each kernel tap: the input row it reads
+ * (src, or -1: padding) and where its patch goes in a block starting at r0 (dst). */
+#define FOR_TAPS(g, r0, r1, BODY)                                                       \
+  for (int64_t row = (r0); row < (r1); ++row) {                                         \
+    const int64_t ox = row % (g)->ow, oy = (row / (g)->ow) % (g)->oh;                   \
+    const int64_t bi = row / ((g)->ow * (g)->oh);                                       \
+    for (int ky = 0; ky < (g)->kh; ++ky)                                                \
+      for (int kx = 0; kx < (g)->kw; ++kx) {                                            \
+        const int64_t iy = oy * (g)->sh - (g)->pad_top + (int64_t)ky * (g)->dh;         \
+        const int64_t ix = ox * (g)->sw - (g)->pad_left + (int64_t)kx * (g)->dw;        \
+        const bool inside = iy >= 0 && iy < (g)->h && ix >= 0 && ix < (g)->w;           \
+        const int64_t src = inside ? ((bi * (g)->h + iy) * (g)->w + ix) * (g)->cin : -1; \
+        const int64_t dst = ((row - (r0)) * (g)->kh * (g)->kw + ky * (g)->kw + kx) * (g)->cin; \
+        BODY                                                                            \
+      }                                                                                 \
+  }
 
-static void im2col(const conv_geom *g, const float *x, float *p) {
+static void im2col(const conv_geom *g, const float *x, int64_t r0, int64_t r1, float *p) {
   const size_t bytes = (size_t)g->cin * sizeof(float);
-  FOR_TAPS(g, {
+  FOR_TAPS(g, r0, r1, {
     if (src >= 0) memcpy(p + dst, x + src, bytes);
     else memset(p + dst, 0, bytes);
   })
 }
 
-static void col2im(const conv_geom *g, const float *dp, float *dx) {
-  FOR_TAPS(g, {
+static void col2im(const conv_geom *g, const float *dp, int64_t r0, int64_t r1, float *dx) {
+  FOR_TAPS(g, r0, r1, {
     if (src >= 0) lm_k_add(dx + src, dp + dst, dx + src, (size_t)g->cin);
   })
 }
@@ -72,26 +83,32 @@ static int conv_backward(loom_ctx *cx, const lm_rec *r) {
   const float *dz = lm_activation_grad(cx, op, g->act, r->out->data, r->out->grad, m, n);
   if (!dz) return cx->status;
   int st = LOOM_OK;
-  if (k->requires_grad) {
-    float *gk = lm_grad(cx, k);
-    if (!gk) return cx->status;
-    st = lm_sgemm(true, false, kk, n, m, 1.0f, g->patches, kk, dz, n, 1.0f, gk, n, NULL);
-  }
-  if (st == LOOM_OK && b && b->requires_grad) {
+  float *gk = k->requires_grad ? lm_grad(cx, k) : NULL;
+  float *gx = x->requires_grad ? lm_grad(cx, x) : NULL;
+  if ((k->requires_grad && !gk) || (x->requires_grad && !gx)) return cx->status;
+  if (b && b->requires_grad) {
     float *gb = lm_grad(cx, b);
     if (!gb) return cx->status;
     lm_bias_grad(dz, m, n, gb);
   }
-  if (st == LOOM_OK && x->requires_grad) {
-    float *gx = lm_grad(cx, x);
-    if (!gx) return cx->status;
-    if (direct(g)) {
+  if (direct(g)) {
+    if (gk) st = lm_sgemm(true, false, kk, n, m, 1.0f, x->data, kk, dz, n, 1.0f, gk, n, NULL);
+    if (st == LOOM_OK && gx)
       st = lm_sgemm(false, true, m, kk, n, 1.0f, dz, n, k->data, n, 1.0f, gx, kk, NULL);
-    } else {
-      float *dp = lm_scratch(cx, op, m * kk * sizeof(float) + 1);
-      if (!dp) return cx->status;
-      st = lm_sgemm(false, true, m, kk, n, 1.0f, dz, n, k->data, n, 0.0f, dp, kk, NULL);
-      if (st == LOOM_OK) col2im(g, dp, gx);
+  } else if (gk || gx) {
+    const size_t rows = block_rows(m, kk);
+    float *p = lm_scratch(cx, op, 2 * rows * kk * sizeof(float) + 1), *dp = p + rows * kk;
+    if (!p) return cx->status;
+    for (size_t r0 = 0; r0 < m && st == LOOM_OK; r0 += rows) {
+      const size_t r = m - r0 < rows ? m - r0 : rows;
+      if (gk) {
+        im2col(g, x->data, (int64_t)r0, (int64_t)(r0 + r), p);
+        st = lm_sgemm(true, false, kk, n, r, 1.0f, p, kk, dz + r0 * n, n, 1.0f, gk, n, NULL);
+      }
+      if (st == LOOM_OK && gx) {
+        st = lm_sgemm(false, true, r, kk, n, 1.0f, dz + r0 * n, n, k->data, n, 0.0f, dp, kk, NULL);
+        if (st == LOOM_OK) col2im(g, dp, (int64_t)r0, (int64_t)(r0 + r), gx);
+      }
     }
   }
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
@@ -133,7 +150,7 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
   if (!g) return NULL;
   *g = (conv_geom){x->shape[0], one_d ? 1 : x->shape[1], x->shape[xr - 2], x->shape[xr - 1], cout,
                    0, 0, one_d ? 1 : (int)kernel->shape[0], (int)kernel->shape[xr - 3], sh, sw,
-                   dh, dw, 0, 0, act, NULL};
+                   dh, dw, 0, 0, act};
   g->oh = out_len(g->h, g->kh, sh, dh, padding, &g->pad_top);
   g->ow = out_len(g->w, g->kw, sw, dw, padding, &g->pad_left);
   if (g->oh == 0 || g->ow == 0) {
@@ -145,19 +162,23 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
   loom_tensor *y = lm_out(cx, op, xr, one_d ? s1 : s2);
   if (!y) return NULL;
   const size_t m = (size_t)(g->b * g->oh * g->ow), kk = (size_t)(g->kh * g->kw * g->cin);
-  if (direct(g)) {
-    g->patches = x->data;
-  } else {
-    g->patches = loom_arena_alloc(cx->arena, m * kk * sizeof(float) + 1);
-    if (!g->patches) {
-      lm_fail(cx, LOOM_ENOMEM, op, "patches: %s", loom_arena_error(cx->arena));
-      return NULL;
-    }
-    im2col(g, x->data, g->patches);
-  }
   const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, lm_fused_act(act)};
-  const int st = lm_sgemm(false, false, m, (size_t)cout, kk, 1.0f, g->patches, kk, kernel->data,
-                          (size_t)cout, 0.0f, y->data, (size_t)cout, &ep);
+  int st;
+  if (direct(g)) {
+    st = lm_sgemm(false, false, m, (size_t)cout, kk, 1.0f, x->data, kk, kernel->data, (size_t)cout,
+                  0.0f, y->data, (size_t)cout, &ep);
+  } else {
+    const size_t rows = block_rows(m, kk);
+    float *p = lm_scratch(cx, op, rows * kk * sizeof(float) + 1);
+    if (!p) return NULL;
+    st = LOOM_OK;
+    for (size_t r0 = 0; r0 < m && st == LOOM_OK; r0 += rows) {
+      const size_t r = m - r0 < rows ? m - r0 : rows;
+      im2col(g, x->data, (int64_t)r0, (int64_t)(r0 + r), p);
+      st = lm_sgemm(false, false, r, (size_t)cout, kk, 1.0f, p, kk, kernel->data, (size_t)cout, 0.0f,
+                    (float *)y->data + r0 * (size_t)cout, (size_t)cout, &ep);
+    }
+  }
   if (st != LOOM_OK) {
     lm_fail(cx, st, op, "%s", loom_last_error());
     return NULL;
