@@ -2,6 +2,7 @@
  * bitwise reproducible (same seed; 1 or 2 threads); a step after the first makes no
  * malloc; predict records no tape; a shared layer's gradient is the sum over its call
  * sites; a model used as a layer trains the original's weights. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -295,5 +296,72 @@ Test(training, weights_start_as_keras_draws_them) {
   const loom_tensor *b = loom_layer_weight(lstm, "bias");
   for (int i = 0; i < 32; ++i) cr_assert_eq(loom_tensor_f32(b)[i], i >= 8 && i < 16 ? 1.0f : 0.0f);
   cr_assert_null(loom_layer_weight(dense, "recurrent_kernel"));
+  loom_graph_free(g);
+}
+
+/* ---------------------------------------------------------------- fit's output */
+
+static bool stop_after_first(loom_model *m, int epoch, const loom_history *h, void *user) {
+  (void)m, (void)h, (void)user;
+  return epoch < 0;
+}
+
+Test(training, fit_prints_keras_lines_and_stops_when_the_callback_says) {
+  loom_graph *g = loom_graph_new(1);
+  loom_model *m = build_mlp_model(g);
+  cr_assert_eq(loom_compile(m, .loss = "categorical_crossentropy", .metrics = {"acc"}), LOOM_OK);
+  loom_tensor *x, *y;
+  make_blobs(data, 100, 1, &x, &y);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  /* not a terminal: one bar line per epoch, Keras' numbers */
+  const loom_history *h = loom_fit(m, .x = {x}, .y = {y}, .epochs = 2, .out = f, .validation_split = 0.2f);
+  cr_assert(h, "%s", loom_graph_error(g));
+  fflush(f);
+  cr_assert(strncmp(text, "Epoch 1/2\n3/3 [==============================] - ", 48) == 0, "%s", text);
+  cr_assert(strstr(text, "/step - loss: "), "%s", text);
+  cr_assert(strstr(text, " - acc: "), "%s", text);
+  cr_assert(strstr(text, " - val_loss: "), "%s", text);
+  cr_assert(strstr(text, "\nEpoch 2/2\n3/3 ["), "%s", text);
+  int lines = 0;
+  for (char *c = text; *c; ++c) lines += *c == '\n';
+  cr_assert_eq(lines, 4, "%s", text);
+  fclose(f);
+  free(text);
+  text = NULL;
+  f = open_memstream(&text, &len);
+  h = loom_fit(m, .x = {x}, .y = {y}, .epochs = 5, .out = f, .verbose = LOOM_EPOCH_LINES,
+               .on_epoch_end = stop_after_first);
+  fclose(f);
+  cr_assert_eq(loom_history_epochs(h), 1);
+  cr_assert(strncmp(text, "Epoch 1/5\n4/4 - ", 16) == 0, "%s", text);
+  cr_assert(strstr(text, "/epoch - "), "%s", text);
+  cr_assert_null(strstr(text, "Epoch 2/5"), "%s", text);
+  free(text);
+  loom_graph_free(g);
+}
+
+Test(training, dropout_zeroes_and_rescales_in_training_only) {
+  loom_graph *g = loom_graph_new(1);
+  loom_node *in = loom_Input(g, .shape = {1000});
+  loom_layer *drop = loom_Dropout(g, .rate = 0.25f);
+  loom_model *m = loom_Model(g, .inputs = {in}, .outputs = {loom_call(drop, in)});
+  const int64_t s[2] = {4, 1000};
+  loom_tensor *x = loom_tensor_new(data, LOOM_F32, 2, s), *out[1];
+  for (int64_t i = 0; i < x->size; ++i) loom_tensor_f32(x)[i] = 1.0f;
+  cr_assert_eq(loom_predict(m, data, out, .x = {x}), LOOM_OK);
+  for (int64_t i = 0; i < x->size; ++i) cr_assert_eq(loom_tensor_f32(out[0])[i], 1.0f);
+  m->cx = m->cx ? m->cx : loom_ctx_new(NULL);
+  loom_ctx_reset(m->cx);
+  const lm_run run = {m->cx, true, false};
+  cr_assert_eq(lm_model_run(m, &run, &x, NULL), LOOM_OK);
+  const float *v = m->out[0]->value->data;
+  int zeros = 0;
+  for (int64_t i = 0; i < x->size; ++i) {
+    cr_assert(v[i] == 0.0f || v[i] == 1.0f / 0.75f, "[%lld] = %g", (long long)i, v[i]);
+    zeros += v[i] == 0.0f;
+  }
+  cr_assert(zeros > 850 && zeros < 1150, "%d of 4000 dropped at rate 0.25", zeros);
   loom_graph_free(g);
 }
