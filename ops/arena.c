@@ -128,6 +128,22 @@ void loom_arena_reset(loom_arena *a) {
   a->st.in_use = 0;
 }
 
+lm_arena_mark lm_arena_mark_here(loom_arena *a) {
+  return (lm_arena_mark){a->cur, a->cur ? a->cur->used : 0, a->st.in_use};
+}
+
+void lm_arena_rewind(loom_arena *a, lm_arena_mark m) {
+  lm_block *c = m.block;
+  if (!c) { /* nothing was allocated at the mark */
+    loom_arena_reset(a);
+    return;
+  }
+  for (lm_block *b = c->next; b && b->used; b = b->next) b->used = 0; /* taken since */
+  c->used = m.used;
+  a->cur = c;
+  a->st.in_use = m.in_use;
+}
+
 void loom_arena_free(loom_arena *a) {
   if (!a) return;
   for (lm_block *b = a->first, *next; b; b = next) {

@@ -80,17 +80,15 @@ static int conv_backward(loom_ctx *cx, const lm_rec *r) {
   loom_tensor *x = r->in[0], *k = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
   const size_t m = (size_t)(g->b * g->oh * g->ow), kk = (size_t)(g->kh * g->kw * g->cin);
   const size_t n = (size_t)g->cout;
+  float *gk = k->requires_grad ? lm_grad(cx, k) : NULL;
+  float *gx = x->requires_grad ? lm_grad(cx, x) : NULL;
+  float *gb = b && b->requires_grad ? lm_grad(cx, b) : NULL;
+  if (cx->status) return cx->status;
+  const lm_arena_mark mark = lm_arena_mark_here(cx->arena); /* dZ and patches: this op's alone */
   const float *dz = lm_activation_grad(cx, op, g->act, r->out->data, r->out->grad, m, n);
   if (!dz) return cx->status;
   int st = LOOM_OK;
-  float *gk = k->requires_grad ? lm_grad(cx, k) : NULL;
-  float *gx = x->requires_grad ? lm_grad(cx, x) : NULL;
-  if ((k->requires_grad && !gk) || (x->requires_grad && !gx)) return cx->status;
-  if (b && b->requires_grad) {
-    float *gb = lm_grad(cx, b);
-    if (!gb) return cx->status;
-    lm_bias_grad(dz, m, n, gb);
-  }
+  if (gb) lm_bias_grad(dz, m, n, gb);
   if (direct(g)) {
     if (gk) st = lm_sgemm(true, false, kk, n, m, 1.0f, x->data, kk, dz, n, 1.0f, gk, n, NULL);
     if (st == LOOM_OK && gx)
@@ -111,6 +109,7 @@ static int conv_backward(loom_ctx *cx, const lm_rec *r) {
       }
     }
   }
+  lm_arena_rewind(cx->arena, mark);
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }
 
@@ -169,6 +168,7 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
                   0.0f, y->data, (size_t)cout, &ep);
   } else {
     const size_t rows = block_rows(m, kk);
+    const lm_arena_mark mark = lm_arena_mark_here(cx->arena); /* the patches go after use */
     float *p = lm_scratch(cx, op, rows * kk * sizeof(float) + 1);
     if (!p) return NULL;
     st = LOOM_OK;
@@ -178,6 +178,7 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
       st = lm_sgemm(false, false, r, (size_t)cout, kk, 1.0f, p, kk, kernel->data, (size_t)cout, 0.0f,
                     (float *)y->data + r0 * (size_t)cout, (size_t)cout, &ep);
     }
+    lm_arena_rewind(cx->arena, mark);
   }
   if (st != LOOM_OK) {
     lm_fail(cx, st, op, "%s", loom_last_error());

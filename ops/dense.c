@@ -23,24 +23,18 @@ static int dense_backward(loom_ctx *cx, const lm_rec *r) {
   loom_tensor *x = r->in[0], *k = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
   const dense_saved *sv = r->saved;
   const size_t m = rows_of(x), in = (size_t)k->shape[0], units = (size_t)k->shape[1];
+  float *gx = x->requires_grad ? lm_grad(cx, x) : NULL, *gk = k->requires_grad ? lm_grad(cx, k) : NULL;
+  float *gb = b && b->requires_grad ? lm_grad(cx, b) : NULL;
+  if (cx->status) return cx->status;
+  const lm_arena_mark mark = lm_arena_mark_here(cx->arena); /* dZ is this op's alone */
   const float *dz = lm_activation_grad(cx, op, sv->act, r->out->data, r->out->grad, m, units);
   if (!dz) return cx->status;
   int st = LOOM_OK;
-  if (x->requires_grad) {
-    float *gx = lm_grad(cx, x);
-    if (!gx) return cx->status;
-    st = lm_sgemm(false, true, m, in, units, 1.0f, dz, units, k->data, units, 1.0f, gx, in, NULL);
-  }
-  if (st == LOOM_OK && k->requires_grad) {
-    float *gk = lm_grad(cx, k);
-    if (!gk) return cx->status;
+  if (gx) st = lm_sgemm(false, true, m, in, units, 1.0f, dz, units, k->data, units, 1.0f, gx, in, NULL);
+  if (st == LOOM_OK && gk)
     st = lm_sgemm(true, false, in, units, m, 1.0f, x->data, in, dz, units, 1.0f, gk, units, NULL);
-  }
-  if (st == LOOM_OK && b && b->requires_grad) {
-    float *gb = lm_grad(cx, b);
-    if (!gb) return cx->status;
-    lm_bias_grad(dz, m, units, gb);
-  }
+  if (st == LOOM_OK && gb) lm_bias_grad(dz, m, units, gb);
+  lm_arena_rewind(cx->arena, mark);
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }
 

@@ -76,6 +76,15 @@ loom_tensor *lm_record(loom_ctx *cx, const char *op, lm_backward_fn backward, lo
  * the arena cannot give them. */
 void *lm_scratch(loom_ctx *cx, const char *op, size_t bytes);
 
+/* A point in an arena to come back to: what is allocated after it is given back by
+ * lm_arena_rewind (an op's temporary buffers, so that the next op reuses the memory). */
+typedef struct lm_arena_mark {
+  void *block;
+  size_t used, in_use;
+} lm_arena_mark;
+lm_arena_mark lm_arena_mark_here(loom_arena *a);
+void lm_arena_rewind(loom_arena *a, lm_arena_mark m);
+
 /* The gradient buffer of t (zero-filled on first use), or NULL if t takes none. */
 float *lm_grad(loom_ctx *cx, loom_tensor *t);
 
