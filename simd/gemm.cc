@@ -427,6 +427,8 @@ struct Job {
   lm_gemm_blocking g;
   MacroFn macro;
   float* pb;          // the shared packed B block
+  size_t kc_max;      // deepest K block: the B panels a thread packs alone start at
+                      // jp0 * nr * kc_max, so no K block's panels reach another thread's
   float* pa;          // per thread, a_floats: its packed A block, then the edge tile
   size_t a_floats;
   size_t tile_at;     // where in it the edge tile starts
@@ -459,10 +461,15 @@ void Work(Job& j) {
     const bool packs_b = jp_first < np;
     for (size_t pc = 0; pc < j.k; pc += g.kc) {
       const size_t kc = Min(g.kc, j.k - pc);
+      // The panels this thread reads: its own region when it packs them alone (a thread
+      // ahead by a K block must not write where another still reads: panels of a
+      // shallower last block would start at other offsets), shared ones otherwise.
+      const float* panels = private_b ? j.pb + jp0 * g.nr * j.kc_max : j.pb + jp0 * g.nr * kc;
       if (packs_b && private_b) {
         const size_t p0 = std::max(jp0, jp_first);
         if (works && p0 < jp1)
-          PackB(j.tb, j.b, j.ldb, pc, jc, nc, kc, g.nr, p0, jp1, j.pb + p0 * g.nr * kc);
+          PackB(j.tb, j.b, j.ldb, pc, jc, nc, kc, g.nr, p0, jp1,
+                const_cast<float*>(panels) + (p0 - jp0) * g.nr * kc);
       } else if (packs_b) {
         const size_t cnt = np - jp_first;
         const size_t q0 = jp_first + cnt * (size_t)tid / (size_t)team;
@@ -479,7 +486,7 @@ void Work(Job& j) {
         const size_t ars = j.ta ? 1 : j.lda, aps = j.ta ? j.lda : 1;
         const float* ad = j.direct_a ? j.a + ic * ars + pc * aps : nullptr;
         if (!ad) PackA(j.ta, j.a, j.lda, ic, pc, mc, kc, g.mr, j.a_stride, pa);
-        j.macro(mc, nc, kc, ad, ars, aps, pa, bd, j.ldb, j.pb + jp0 * g.nr * kc, jp0, jp1,
+        j.macro(mc, nc, kc, ad, ars, aps, pa, bd, j.ldb, panels, jp0, jp1,
                 j.c + ic * j.ldc + jc, j.ldc, j.alpha, beta_k,
                 last && j.bias ? j.bias + jc : nullptr, last ? j.act : (int)LM_ACT_NONE,
                 pa + j.tile_at);
@@ -538,7 +545,7 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
                     kc_max * nc_max + (size_t)nt * a_floats);
   Job job{ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
           ep ? ep->bias : nullptr, ep ? (int)ep->act : (int)LM_ACT_NONE,
-          g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, pa, a_floats, mc_max * a_stride, a_stride, nt,
+          g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, kc_max, pa, a_floats, mc_max * a_stride, a_stride, nt,
           tm, direct_a, direct_b};
   if (nt == 1) {
     Work(job);  // no parallel region: its start-up costs as much as a small product

@@ -233,3 +233,26 @@ Test(gemm, bad_arguments_touch_nothing) {
   cr_assert_eq(loom_sgemm(false, false, 2, 2, 0, 1.0f, NULL, 1, NULL, 2, 0.0f, c, 2), LOOM_OK);
   for (int j = 0; j < 4; ++j) cr_assert_eq(c[j], 0.0f, "k = 0, beta = 0: C = 0");
 }
+
+/* Threads only along N (one M block) and K in several blocks, the last one shallower:
+ * each thread packs its own B panels with no barrier, so one a K block ahead must not
+ * write where another still reads. Found as predictions that changed between runs;
+ * small-integer data makes every product exact, so any race shows as a wrong value. */
+Test(gemm, threads_along_n_never_overwrite_each_others_panels) {
+  const size_t dims[][3] = {{28, 256, 1280}, {44, 256, 1280}, {12, 256, 1300}, {20, 512, 777}};
+  loom_set_num_threads(2);
+  for (int d = 0; d < 4; ++d) {
+    const size_t m = dims[d][0], n = dims[d][1], k = dims[d][2];
+    float *a = malloc(m * k * sizeof(float)), *b = malloc(k * n * sizeof(float));
+    float *want = malloc(m * n * sizeof(float)), *c = malloc(m * n * sizeof(float));
+    for (size_t i = 0; i < m * k; ++i) a[i] = (float)((i * 7919) % 13) - 6.0f;
+    for (size_t i = 0; i < k * n; ++i) b[i] = (float)((i * 104729) % 11) - 5.0f;
+    lm_ref_matmul(false, false, m, n, k, a, k, b, n, want, n, false);
+    for (int rep = 0; rep < 100; ++rep) {
+      loom_sgemm(false, false, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+      cr_assert(memcmp(c, want, m * n * sizeof(float)) == 0, "m=%zu n=%zu k=%zu, run %d", m, n, k, rep);
+    }
+    free(a), free(b), free(want), free(c);
+  }
+  loom_set_num_threads(1);
+}
