@@ -7,11 +7,14 @@
 
 static _Thread_local char last_error[LM_ERRMSG_CAP];
 
+/* Formatted into a local buffer first: the arguments may be the last error itself
+ * (a caller passing loom_last_error() on with more context). */
 int lm_verror(int status, const char *where, const char *fmt, va_list ap) {
-  int len = snprintf(last_error, sizeof last_error, "%s: ", where ? where : "loom");
+  char msg[LM_ERRMSG_CAP];
+  int len = snprintf(msg, sizeof msg, "%s: ", where ? where : "loom");
   if (len < 0) len = 0;
-  if ((size_t)len < sizeof last_error)
-    vsnprintf(last_error + len, sizeof last_error - (size_t)len, fmt, ap);
+  if ((size_t)len < sizeof msg) vsnprintf(msg + len, sizeof msg - (size_t)len, fmt, ap);
+  memcpy(last_error, msg, sizeof msg);
   return status;
 }
 
