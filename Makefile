@@ -44,7 +44,7 @@ CPPFLAGS := -Iinclude -I.
 CFLAGS := -std=c11 $(OPT) -g $(WARN) -fPIC -fvisibility=hidden -fopenmp $(SANFLAGS)
 CXXFLAGS := -std=c++17 $(OPT) -g $(WARN) -fPIC -fvisibility=hidden -fvisibility-inlines-hidden \
             -fopenmp -fno-exceptions -fno-rtti $(SANFLAGS) $(SAN_CXX)
-LIBS := -lhwy -lstdc++ -lm
+LIBS := -lhwy -lcjson -lstdc++ -lm
 LDFLAGS := -fopenmp $(SANFLAGS)
 
 SIMD_C := $(wildcard simd/*.c)
@@ -55,7 +55,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
 
-.PHONY: all lib clean deps test check install install-check perf perf-deps perf-run perf-models demo demo-run
+.PHONY: all lib clean deps fuzz fuzz-run test check install install-check perf perf-deps perf-run perf-models demo demo-run
 all: lib
 lib: $(BUILD)/libloom.a $(BUILD)/libloom.so
 
@@ -121,6 +121,26 @@ $(BUILD)/examples/%: examples/%.c examples/example.h include/loom.h $(BUILD)/lib
 
 deps:
 	@mk/deps.sh $(ARCH) $(SYSROOT)
+
+# The model loader under libFuzzer (clang; ASan + UBSan), from the seeds in
+# fuzz/corpus: `make fuzz FUZZ_SECONDS=600`. New inputs go to build-fuzz/corpus; a crash
+# stops the run, leaves crash-* in build-fuzz/ and fails.
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+fuzz:
+	@mk/deps.sh $(ARCH) "$(SYSROOT)" fuzz
+	@$(MAKE) --no-print-directory fuzz-run CC=clang CXX=clang++ BUILD=build-fuzz \
+	  SANFLAGS="$(FUZZ_SAN)" SAN_CXX=
+fuzz-run: $(BUILD)/fuzz_load
+	@mkdir -p $(BUILD)/corpus
+	cd $(BUILD) && ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 ./fuzz_load corpus \
+	  ../fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+	  -timeout=10 -print_final_stats=1 2>&1 | tail -15
+	@ls $(BUILD)/crash-* $(BUILD)/leak-* $(BUILD)/timeout-* $(BUILD)/oom-* 2>/dev/null | head -1 | \
+	  { read f && { echo "FAIL fuzz: $$f"; exit 1; } || echo "ok   fuzz: no crash in $(FUZZ_SECONDS) s"; }
+$(BUILD)/fuzz_load: fuzz/fuzz_load.c $(BUILD)/libloom.a
+	$(CC) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -c $< -o $@.o
+	$(CXX) -fsanitize=fuzzer,address,undefined $@.o $(BUILD)/libloom.a -fopenmp $(LIBS) -o $@
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run

@@ -575,6 +575,31 @@ LOOM_API int loom_model_predict(loom_model *m, const loom_eval_opts *o, loom_are
 #define loom_predict(m, arena, outputs, ...) \
   loom_model_predict(m, LOOM_OPTS_(loom_eval_opts, __VA_ARGS__), arena, outputs)
 
+/* ---------------------------------------------------------------- saving and loading
+ *
+ * One safetensors file (any safetensors reader can list and read the weights): the
+ * weights under Keras' names and layouts (dense_1/kernel [in, units], lstm/bias, ...),
+ * the architecture and compile settings as JSON in __metadata__ ("loom_config"), and,
+ * unless include_optimizer is LOOM_NO, the optimiser's state, step count and the graph's
+ * generator, so that fit after load continues bitwise as an uninterrupted run would.
+ * Files are little-endian whatever the machine: written on x86, loaded on ARM. */
+typedef struct loom_save_opts {
+  LOOM_OPTS_HEAD;
+  loom_flag include_optimizer;
+} loom_save_opts;
+LOOM_API int loom_model_save(loom_model *m, const char *path, const loom_save_opts *o);
+#define loom_save(m, path, ...) loom_model_save(m, path, LOOM_OPTS_(loom_save_opts, __VA_ARGS__))
+/* A new graph holding the saved model (free it with loom_graph_free(loom_model_graph(m)));
+ * NULL and loom_last_error() for a missing, truncated, corrupt or hostile file: every
+ * size and offset is checked before anything is read or allocated. The file is mapped,
+ * not read whole, and unmapped once the weights are copied. */
+LOOM_API loom_model *loom_model_load(const char *path);
+LOOM_API loom_graph *loom_model_graph(loom_model *m);
+/* Weights alone, matched by layer/weight name; any name, shape or count that differs is
+ * an error and nothing is changed. */
+LOOM_API int loom_save_weights(loom_model *m, const char *path);
+LOOM_API int loom_load_weights(loom_model *m, const char *path);
+
 /* keras.utils.to_categorical: i32 ids of any shape -> f32 one-hot [..., classes]. */
 LOOM_API loom_tensor *loom_to_categorical(loom_arena *arena, const loom_tensor *ids, int classes);
 

@@ -1,5 +1,6 @@
 /* fit.c - fit / evaluate / predict: batches, epochs, shuffling, validation, Keras'
  * progress line, the history. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, fileno */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -94,6 +94,7 @@ struct loom_graph {
   loom_arena *params; /* weights and optimiser state: the graph's lifetime */
   lm_rng rng;
   uint64_t seed;
+  bool loading; /* building from a file: the weights are read, not drawn */
   /* Everything made here, for naming and freeing. */
   int n_layers, cap_layers;
   loom_layer **layers;
@@ -139,10 +140,11 @@ uint64_t lm_rng_next(lm_rng *r);
 double lm_rng_uniform(lm_rng *r); /* [0, 1) */
 double lm_rng_normal(lm_rng *r);
 
-/* Keras' initialisers into w (rank as given). fan_in/fan_out as Keras counts them. */
-void lm_init_glorot_uniform(lm_rng *r, loom_tensor *w, double fan_in, double fan_out);
-void lm_init_uniform(lm_rng *r, loom_tensor *w, double lo, double hi);
+/* Keras' initialisers into w, a weight of layer l, from the graph's generator (nothing
+ * while the graph is being loaded). fan_in/fan_out as Keras counts them. */
+void lm_init_glorot_uniform(loom_layer *l, loom_tensor *w, double fan_in, double fan_out);
+void lm_init_uniform(loom_layer *l, loom_tensor *w, double lo, double hi);
 /* Orthogonal(gain 1) for a [rows, cols] matrix, as Keras draws it (QR of a normal). */
-int lm_init_orthogonal(lm_rng *r, loom_tensor *w);
+int lm_init_orthogonal(loom_layer *l, loom_tensor *w);
 
 #endif

@@ -49,7 +49,7 @@ static int conv_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm
     ks[dims] = cin, ks[dims + 1] = o->filters;
     loom_tensor *w = lm_layer_add_weight(l, "kernel", dims + 2, ks);
     if (!w) return l->g->status;
-    lm_init_glorot_uniform(&l->g->rng, w, field * (double)cin, field * o->filters);
+    lm_init_glorot_uniform(l, w, field * (double)cin, field * o->filters);
     const int64_t f = o->filters;
     if (o->use_bias != LOOM_NO && !lm_layer_add_weight(l, "bias", 1, &f)) return l->g->status;
   }

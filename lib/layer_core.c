@@ -91,7 +91,7 @@ static int dense_build(loom_layer *l, int n, loom_node *const *in, int *n_out, l
     const int64_t ks[2] = {x->shape.d[last], units};
     loom_tensor *k = lm_layer_add_weight(l, "kernel", 2, ks);
     if (!k) return l->g->status;
-    lm_init_glorot_uniform(&l->g->rng, k, (double)ks[0], (double)units);
+    lm_init_glorot_uniform(l, k, (double)ks[0], (double)units);
     if (l->o.dense.use_bias != LOOM_NO && !lm_layer_add_weight(l, "bias", 1, &units))
       return l->g->status;
   }

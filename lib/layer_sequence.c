@@ -12,7 +12,7 @@ static int embedding_build(loom_layer *l, int n, loom_node *const *in, int *n_ou
     const int64_t s[2] = {l->o.embedding.input_dim, l->o.embedding.output_dim};
     loom_tensor *e = lm_layer_add_weight(l, "embeddings", 2, s);
     if (!e) return l->g->status;
-    lm_init_uniform(&l->g->rng, e, -0.05, 0.05);
+    lm_init_uniform(l, e, -0.05, 0.05);
   }
   *out = x->shape;
   out->d[out->rank++] = l->o.embedding.output_dim;
@@ -54,8 +54,8 @@ static int lstm_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm
     loom_tensor *k = lm_layer_add_weight(l, "kernel", 2, ks);
     loom_tensor *r = k ? lm_layer_add_weight(l, "recurrent_kernel", 2, rs) : NULL;
     if (!r) return l->g->status;
-    lm_init_glorot_uniform(&l->g->rng, k, (double)d, (double)(4 * u));
-    if (lm_init_orthogonal(&l->g->rng, r))
+    lm_init_glorot_uniform(l, k, (double)d, (double)(4 * u));
+    if (lm_init_orthogonal(l, r))
       return lm_layer_fail(l, LOOM_ENOMEM, "out of memory drawing the recurrent kernel");
     if (l->o.lstm.use_bias != LOOM_NO) {
       loom_tensor *b = lm_layer_add_weight(l, "bias", 1, &bs);

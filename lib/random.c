@@ -35,20 +35,26 @@ double lm_rng_normal(lm_rng *r) { /* Box-Muller; one of the pair, for simplicity
   return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * lm_rng_uniform(r));
 }
 
-void lm_init_uniform(lm_rng *r, loom_tensor *w, double lo, double hi) {
+static void uniform(lm_rng *r, loom_tensor *w, double lo, double hi) {
   float *v = w->data;
   for (int64_t i = 0; i < w->size; ++i) v[i] = (float)(lo + (hi - lo) * lm_rng_uniform(r));
 }
 
-void lm_init_glorot_uniform(lm_rng *r, loom_tensor *w, double fan_in, double fan_out) {
+void lm_init_uniform(loom_layer *l, loom_tensor *w, double lo, double hi) {
+  if (!l->g->loading) uniform(&l->g->rng, w, lo, hi);
+}
+
+void lm_init_glorot_uniform(loom_layer *l, loom_tensor *w, double fan_in, double fan_out) {
   const double limit = sqrt(6.0 / (fan_in + fan_out));
-  lm_init_uniform(r, w, -limit, limit);
+  lm_init_uniform(l, w, -limit, limit);
 }
 
 /* Keras' Orthogonal: a normal matrix of max(rows, cols) x min(rows, cols), Q of its QR
  * with the signs of R's diagonal made positive (what Gram-Schmidt gives), transposed
  * when rows < cols. */
-int lm_init_orthogonal(lm_rng *r, loom_tensor *w) {
+int lm_init_orthogonal(loom_layer *l, loom_tensor *w) {
+  if (l->g->loading) return LOOM_OK;
+  lm_rng *r = &l->g->rng;
   const size_t rows = (size_t)w->shape[0], cols = (size_t)(w->size / w->shape[0]);
   const size_t tall = rows > cols ? rows : cols, narrow = rows > cols ? cols : rows;
   double *q = malloc(tall * narrow * sizeof *q); /* column j at q + j * tall */

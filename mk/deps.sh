@@ -17,12 +17,14 @@ need() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
   done
 }
-need make gcc g++ pkg-config libhwy-dev libcriterion-dev
+need make gcc g++ pkg-config libhwy-dev libcjson-dev libcriterion-dev
 # The benchmarks load these at run time (dlopen); libloom never links them.
 [ "$what" = perf ] && need libopenblas-dev libblis-dev libdnnl-dev
+# The loader's fuzz target: clang with libFuzzer and LLVM's OpenMP.
+[ "$what" = fuzz ] && need clang libclang-rt-dev libomp-dev
 if [ "$arch" = aarch64 ]; then
   need gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user qemu-user-static \
-    libhwy-dev:arm64 libgomp1:arm64 libgit2-1.5:arm64 libffi8:arm64
+    libhwy-dev:arm64 libcjson-dev:arm64 libgomp1:arm64 libgit2-1.5:arm64 libffi8:arm64
 fi
 
 if [ -n "$missing" ]; then

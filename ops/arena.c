@@ -128,6 +128,8 @@ void loom_arena_reset(loom_arena *a) {
   a->st.in_use = 0;
 }
 
+void lm_arena_set_limit(loom_arena *a, size_t max_bytes) { a->max_bytes = max_bytes; }
+
 lm_arena_mark lm_arena_mark_here(loom_arena *a) {
   return (lm_arena_mark){a->cur, a->cur ? a->cur->used : 0, a->st.in_use};
 }

@@ -85,6 +85,9 @@ typedef struct lm_arena_mark {
 lm_arena_mark lm_arena_mark_here(loom_arena *a);
 void lm_arena_rewind(loom_arena *a, lm_arena_mark m);
 
+/* Change an arena's limit on reserved bytes (0: none); blocks held stay. */
+void lm_arena_set_limit(loom_arena *a, size_t max_bytes);
+
 /* The gradient buffer of t (zero-filled on first use), or NULL if t takes none. */
 float *lm_grad(loom_ctx *cx, loom_tensor *t);
 
