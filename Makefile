@@ -55,7 +55,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
 
-.PHONY: all lib clean deps fuzz fuzz-run test check install install-check perf perf-deps perf-run perf-models demo demo-run
+.PHONY: all lib clean deps fuzz fuzz-run model-fixtures test check install install-check perf perf-deps perf-run perf-models demo demo-run
 all: lib
 lib: $(BUILD)/libloom.a $(BUILD)/libloom.so
 
@@ -119,8 +119,19 @@ $(BUILD)/examples/%: examples/%.c examples/example.h include/loom.h $(BUILD)/lib
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 $(WARN) $(SANFLAGS) -Iinclude $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
+# The `loom` command (summary, predict) for boards: cli/loom.c.
+$(BUILD)/loom: cli/loom.c $(BUILD)/libloom.a
+	$(CC) $(CPPFLAGS) -std=c11 -O2 $(WARN) $(SANFLAGS) $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+
 deps:
 	@mk/deps.sh $(ARCH) $(SYSROOT)
+
+# Saved-model fixtures (written here on x86, committed): `make model-fixtures`, then
+# /usr/bin/python3 tests/fixtures/torch_load.py for PyTorch's predictions on them.
+model-fixtures: $(BUILD)/libloom.a
+	$(CC) $(CPPFLAGS) -std=c11 -O2 $(WARN) tests/fixtures/make_model_fixtures.c $(BUILD)/libloom.a \
+	  $(LDFLAGS) $(LIBS) -o $(BUILD)/make_model_fixtures
+	$(BUILD)/make_model_fixtures
 
 # The model loader under libFuzzer (clang; ASan + UBSan), from the seeds in
 # fuzz/corpus: `make fuzz FUZZ_SECONDS=600`. New inputs go to build-fuzz/corpus; a crash
@@ -152,7 +163,7 @@ demo-run: $(EXAMPLES)
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: lib $(TEST_BINS) $(LINK_BINS) $(BUILD)/tests/targets $(EXAMPLES)
+check: lib $(TEST_BINS) $(LINK_BINS) $(BUILD)/tests/targets $(EXAMPLES) $(BUILD)/loom
 	@echo "== exported symbols"
 	@mk/check-exports.sh $(NM) $(BUILD)/libloom.so.0
 ifeq ($(ARCH),aarch64)
@@ -161,6 +172,8 @@ ifeq ($(ARCH),aarch64)
 	@QEMU_CPU=max $(RUN_ENV) mk/run-tests.sh $(BUILD) sve2 sve
 	@echo "== C++ link tests (qemu)"
 	@QEMU_CPU=max $(RUN_ENV) $(BUILD)/tests/link_static && QEMU_CPU=cortex-a72 $(RUN_ENV) $(BUILD)/tests/link_shared
+	@echo "== the loom command (qemu)"
+	@QEMU_CPU=max $(RUN_ENV) mk/cli-test.sh $(BUILD)/loom
 	@echo "== examples (qemu)"
 	@for e in $(EXAMPLES); do QEMU_CPU=max $(RUN_ENV) $$e --quick >/dev/null && echo "ok   $$e --quick" || { echo "FAIL $$e --quick"; exit 1; }; done
 else
@@ -168,6 +181,8 @@ else
 	@$(RUN_ENV) mk/run-tests.sh $(BUILD) $$($(BUILD)/tests/targets)
 	@echo "== C++ link tests"
 	@$(RUN_ENV) $(BUILD)/tests/link_static && $(RUN_ENV) $(BUILD)/tests/link_shared
+	@echo "== the loom command"
+	@$(RUN_ENV) mk/cli-test.sh $(BUILD)/loom
 	@echo "== examples"
 	@for e in $(EXAMPLES); do $(RUN_ENV) $$e --quick >/dev/null && echo "ok   $$e --quick" || { echo "FAIL $$e --quick"; exit 1; }; done
 ifneq ($(SAN),1)
