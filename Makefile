@@ -195,8 +195,9 @@ endif
 # ---------------------------------------------------------------- install
 VERSION := $(shell sed -n 's/^\#define LOOM_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' include/loom.h | paste -sd.)
 LIBDIR := $(PREFIX)/lib
-install: lib
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)/pkgconfig
+install: lib $(BUILD)/loom
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/loom $(DESTDIR)$(PREFIX)/bin/loom
 	install -m 644 include/loom.h $(DESTDIR)$(PREFIX)/include/loom.h
 	install -m 644 $(BUILD)/libloom.a $(DESTDIR)$(LIBDIR)/libloom.a
 	install -m 755 $(BUILD)/libloom.so.0 $(DESTDIR)$(LIBDIR)/libloom.so.0
