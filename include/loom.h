@@ -236,6 +236,23 @@ LOOM_API loom_tensor *loom_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *ker
                                   loom_tensor *bias, int stride_h, int stride_w,
                                   loom_padding padding, loom_activation act);
 
+/* Depthwise convolution (Keras' DepthwiseConv2D): x [batch, h, w, c], kernel [kh, kw, c,
+ * dm] (dm filters per channel, the output's channel ci * dm + m), bias [c * dm] or NULL;
+ * strides and padding as loom_conv2d. */
+LOOM_API loom_tensor *loom_depthwise_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
+                                            loom_tensor *bias, int stride_h, int stride_w,
+                                            loom_padding padding);
+
+/* Batch normalisation over the last axis, as Keras' BatchNormalization(axis=-1):
+ * training normalises with the batch's mean and biased variance and moves the moving
+ * statistics in place (moving -= (moving - batch) * (1 - momentum)); otherwise the
+ * moving statistics normalise and nothing changes. gamma and beta may be NULL (scale /
+ * center off). */
+LOOM_API loom_tensor *loom_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma,
+                                      loom_tensor *beta, loom_tensor *moving_mean,
+                                      loom_tensor *moving_variance, float momentum, float epsilon,
+                                      bool training);
+
 /* LSTM as Keras defines it: x [batch, steps, in], kernel [in, 4 units], recurrent_kernel
  * [units, 4 units], bias [4 units] (or NULL), gates in the order i, f, c, o; sigmoid
  * gates, tanh cell activation; h and c start at zero. Returns the last h [batch, units],

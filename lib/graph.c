@@ -128,16 +128,26 @@ loom_layer *lm_layer_new(loom_graph *g, const lm_layer_vt *vt, const char *name)
   return l;
 }
 
-loom_tensor *lm_layer_add_weight(loom_layer *l, const char *name, int rank, const int64_t *shape) {
+static loom_tensor *add_variable(loom_layer *l, const char *name, int rank, const int64_t *shape,
+                                 bool trainable) {
   loom_tensor *t = loom_tensor_new(l->g->params, LOOM_F32, rank, shape);
   if (!t) {
     lm_layer_fail(l, LOOM_ENOMEM, "cannot allocate %s: %s", name, loom_arena_error(l->g->params));
     return NULL;
   }
-  loom_tensor_set_requires_grad(t, true);
+  loom_tensor_set_requires_grad(t, trainable);
   l->w[l->n_weights] = t;
+  l->w_trainable[l->n_weights] = trainable;
   l->w_name[l->n_weights++] = name;
   return t;
+}
+
+loom_tensor *lm_layer_add_weight(loom_layer *l, const char *name, int rank, const int64_t *shape) {
+  return add_variable(l, name, rank, shape, true);
+}
+
+loom_tensor *lm_layer_add_state(loom_layer *l, const char *name, int rank, const int64_t *shape) {
+  return add_variable(l, name, rank, shape, false);
 }
 
 lm_call *lm_call_new(loom_layer *l, int n_in, loom_node *const *in, int n_out,

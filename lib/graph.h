@@ -13,7 +13,7 @@
 #include "loom.h"
 #include "simd/error.h"
 
-#define LM_MAX_WEIGHTS 4
+#define LM_MAX_WEIGHTS 6
 
 typedef struct lm_shape {
   int rank;
@@ -70,6 +70,7 @@ struct loom_layer {
   int n_weights;
   loom_tensor *w[LM_MAX_WEIGHTS];
   const char *w_name[LM_MAX_WEIGHTS];
+  bool w_trainable[LM_MAX_WEIGHTS]; /* false: state such as BatchNormalization's moving mean */
   int n_calls, cap_calls;
   lm_call **calls; /* the layer's calls, in order */
   loom_model *model; /* set when this layer is a model */
@@ -119,8 +120,11 @@ int lm_layer_fail(loom_layer *l, int status, const char *fmt, ...);
 
 /* A new layer of the kind vt, named `name` or automatically; NULL on failure. */
 loom_layer *lm_layer_new(loom_graph *g, const lm_layer_vt *vt, const char *name);
-/* A weight of the layer, f32, in the graph's parameter arena, requiring a gradient. */
+/* A weight of the layer, f32, in the graph's parameter arena, requiring a gradient; or,
+ * with trainable false, state that the layer updates itself (no gradient, no
+ * optimiser), counted as Keras' non-trainable params and saved with the model. */
 loom_tensor *lm_layer_add_weight(loom_layer *l, const char *name, int rank, const int64_t *shape);
+loom_tensor *lm_layer_add_state(loom_layer *l, const char *name, int rank, const int64_t *shape);
 /* Record a call of l on inputs with the given outputs (shapes, dtypes); NULL on failure. */
 lm_call *lm_call_new(loom_layer *l, int n_in, loom_node *const *in, int n_out,
                      const lm_shape *shape, const loom_dtype *dtype);

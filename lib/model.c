@@ -108,17 +108,18 @@ static int by_depth(const void *a, const void *b) {
 }
 
 static bool push_weight(loom_model *m, loom_tensor *t, int *cap) {
-  for (int i = 0; i < m->n_weights; ++i)
+  for (int i = 0; i < m->n_vars; ++i)
     if (m->weights[i] == t) return true;
-  return lm_push(m->g, (void ***)&m->weights, &m->n_weights, cap, t);
+  return lm_push(m->g, (void ***)&m->weights, &m->n_vars, cap, t);
 }
 
-static bool collect_weights(loom_model *m, const loom_model *from, int *cap) {
+/* The trainable weights (pass 0), then the state (pass 1). */
+static bool collect_weights(loom_model *m, const loom_model *from, int *cap, bool trainable) {
   for (int i = 0; i < from->n_layers; ++i) {
     const loom_layer *l = from->layers[i];
-    if (l->model && !collect_weights(m, l->model, cap)) return false;
+    if (l->model && !collect_weights(m, l->model, cap, trainable)) return false;
     for (int k = 0; k < l->n_weights; ++k)
-      if (!push_weight(m, l->w[k], cap)) return false;
+      if (l->w_trainable[k] == trainable && !push_weight(m, l->w[k], cap)) return false;
   }
   return true;
 }
@@ -178,7 +179,9 @@ static bool order_model(loom_model *m) {
             m->sequential_like = false;
       }
       int cap = 0;
-      ok = collect_weights(m, m, &cap);
+      ok = collect_weights(m, m, &cap, true);
+      m->n_weights = m->n_vars;
+      ok = ok && collect_weights(m, m, &cap, false);
     }
   }
   free(w.layer_index), free(w.call_depth), free(w.layer_depth), free(w.finished), free(slots);
@@ -295,17 +298,16 @@ const char *loom_model_output_name(const loom_model *m, int i) {
 }
 
 int64_t lm_layer_count_params(const loom_layer *l, bool trainable_only) {
-  (void)trainable_only; /* every weight loom makes is trainable */
   if (l->model) return loom_model_count_params(l->model, trainable_only);
   int64_t n = 0;
-  for (int k = 0; k < l->n_weights; ++k) n += l->w[k]->size;
+  for (int k = 0; k < l->n_weights; ++k)
+    if (l->w_trainable[k] || !trainable_only) n += l->w[k]->size;
   return n;
 }
 
 int64_t loom_model_count_params(const loom_model *m, bool trainable_only) {
   if (!m) return 0;
   int64_t n = 0;
-  for (int i = 0; i < m->n_weights; ++i) n += m->weights[i]->size;
-  (void)trainable_only;
+  for (int i = 0; i < (trainable_only ? m->n_weights : m->n_vars); ++i) n += m->weights[i]->size;
   return n;
 }

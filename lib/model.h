@@ -48,8 +48,10 @@ struct loom_model {
   int n_layers;
   loom_layer **layers; /* Keras' model.layers: by depth, inputs first */
   bool sequential_like; /* summary without the Connected to column */
-  /* trainable weights of every layer, nested models included, each once */
-  int n_weights;
+  /* every variable of every layer, nested models included, each once: the trainable
+   * weights first (n_weights of them, what the optimiser updates), then the layers'
+   * own state (BatchNormalization's moving statistics), n_vars in all */
+  int n_weights, n_vars;
   loom_tensor **weights;
   /* compile */
   bool compiled;

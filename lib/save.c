@@ -17,7 +17,7 @@ typedef struct named_weight {
 } named_weight;
 
 static int weight_index(const loom_model *m, const loom_tensor *t) {
-  for (int i = 0; i < m->n_weights; ++i)
+  for (int i = 0; i < m->n_vars; ++i)
     if (m->weights[i] == t) return i;
   return -1;
 }
@@ -38,7 +38,7 @@ static void gather(const loom_model *top, const loom_model *m, named_weight *out
 }
 
 static named_weight *weights_of(const loom_model *m) {
-  named_weight *w = calloc((size_t)m->n_weights + 1, sizeof *w);
+  named_weight *w = calloc((size_t)m->n_vars + 1, sizeof *w);
   int n = 0;
   if (w) gather(m, m, w, &n);
   return w;
@@ -52,12 +52,12 @@ static const char *slot_name(const loom_model *m, int which) {
 static int save(loom_model *m, const char *path, bool optimizer, bool config, const char *where) {
   if (!m || !path) return lm_error(LOOM_EINVAL, where, "model or path is NULL");
   named_weight *w = weights_of(m);
-  lm_st_entry *e = calloc((size_t)m->n_weights * 3 + 1, sizeof *e);
+  lm_st_entry *e = calloc((size_t)m->n_vars * 3 + 1, sizeof *e);
   char (*slot_names)[LM_ST_MAX_NAME + 32] = calloc((size_t)m->n_weights * 2 + 1, sizeof *slot_names);
   char *text = config ? lm_config_write(m) : NULL;
   int st = (!w || !e || !slot_names || (config && !text)) ? lm_error(LOOM_ENOMEM, where, "out of memory") : LOOM_OK;
   int n = 0;
-  for (int i = 0; !st && i < m->n_weights; ++i) e[n++] = (lm_st_entry){w[i].name, w[i].t};
+  for (int i = 0; !st && i < m->n_vars; ++i) e[n++] = (lm_st_entry){w[i].name, w[i].t};
   optimizer = optimizer && m->compiled;
   for (int i = 0; !st && optimizer && i < m->n_weights; ++i)
     for (int s = 0; s < 2; ++s) {
@@ -93,7 +93,7 @@ static int load_weights(loom_model *m, const lm_st_file *f, const char *where, c
   named_weight *w = weights_of(m);
   if (!w) return lm_error(LOOM_ENOMEM, where, "out of memory");
   int st = LOOM_OK, matched = 0;
-  for (int i = 0; !st && i < m->n_weights; ++i) {
+  for (int i = 0; !st && i < m->n_vars; ++i) {
     const lm_st_tensor *t = lm_st_find(f, w[i].name);
     if (!t) {
       st = lm_error(LOOM_EINVAL, where, "%s holds no weight %s", path, w[i].name);
@@ -117,7 +117,7 @@ static int load_weights(loom_model *m, const lm_st_file *f, const char *where, c
   if (!st && file_weights != matched) {
     for (int i = 0; i < f->n; ++i) {
       bool known = !strncmp(f->t[i].name, "optimizer/", 10);
-      for (int k = 0; !known && k < m->n_weights; ++k) known = !strcmp(w[k].name, f->t[i].name);
+      for (int k = 0; !known && k < m->n_vars; ++k) known = !strcmp(w[k].name, f->t[i].name);
       if (!known) {
         st = lm_error(LOOM_EINVAL, where, "%s holds %s, which is no weight of model \"%s\" (%d weights "
                       "in the file, %d in the model)", path, f->t[i].name, m->layer->name, file_weights, matched);
@@ -125,7 +125,7 @@ static int load_weights(loom_model *m, const lm_st_file *f, const char *where, c
       }
     }
   }
-  for (int i = 0; !st && i < m->n_weights; ++i) lm_st_read(f, lm_st_find(f, w[i].name), w[i].t->data);
+  for (int i = 0; !st && i < m->n_vars; ++i) lm_st_read(f, lm_st_find(f, w[i].name), w[i].t->data);
   free(w);
   return st;
 }

@@ -7,7 +7,7 @@
 loom_tensor *lm_record(loom_ctx *cx, const char *op, lm_backward_fn backward, loom_tensor *out,
                        int n_in, loom_tensor *const *in, const void *saved) {
   bool wants = false;
-  for (int i = 0; i < n_in; ++i) wants = wants || in[i]->requires_grad;
+  for (int i = 0; i < n_in; ++i) wants = wants || (in[i] && in[i]->requires_grad); /* NULL: an absent optional input */
   out->requires_grad = cx->training && wants;
   if (!out->requires_grad) return out;
 
@@ -39,7 +39,8 @@ void lm_tape_forget(loom_ctx *cx) {
   for (lm_tape_chunk *c = cx->tape; c; c = c->prev)
     for (int i = 0; i < c->n; ++i) {
       c->rec[i].out->grad = NULL;
-      for (int j = 0; j < c->rec[i].n_in; ++j) c->rec[i].in[j]->grad = NULL;
+      for (int j = 0; j < c->rec[i].n_in; ++j)
+        if (c->rec[i].in[j]) c->rec[i].in[j]->grad = NULL;
     }
   if (cx->seed) cx->seed->grad = NULL;
   cx->seed = NULL;

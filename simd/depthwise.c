@@ -1,0 +1,163 @@
+/* depthwise.c - depthwise convolution kernels: for depth multiplier 1 (Xception's), each
+ * output pixel accumulates kh*kw channel vectors with the vectorized multiply-add; other
+ * multipliers take a plain loop. Threads split output rows (forward), input rows
+ * (backward to the input: each thread gathers into rows of its own) and fixed chunks of
+ * rows whose partial filter gradients are added in chunk order (backward to the
+ * filters), so results never depend on the thread count. */
+#include "simd/depthwise.h"
+
+#include <string.h>
+
+#include "simd/simd.h"
+
+#define LM_DW_CHUNKS 16 /* partial filter gradients: a fixed count, whatever the threads */
+
+static const float *pixel(const lm_dw_geom *g, const float *x, int64_t bi, int64_t iy, int64_t ix) {
+  return x + ((bi * g->h + iy) * g->w + ix) * g->c;
+}
+
+/* One output row (bi, oy): all its pixels. */
+static void forward_row(const lm_dw_geom *g, const float *x, const float *k, const float *bias,
+                        float *y, int64_t bi, int64_t oy) {
+  const int64_t co = g->c * g->dm;
+  for (int64_t ox = 0; ox < g->ow; ++ox) {
+    float *out = y + ((bi * g->oh + oy) * g->ow + ox) * co;
+    if (bias) memcpy(out, bias, (size_t)co * sizeof(float));
+    else memset(out, 0, (size_t)co * sizeof(float));
+    for (int ky = 0; ky < g->kh; ++ky) {
+      const int64_t iy = oy * g->sh - g->pad_top + ky;
+      if (iy < 0 || iy >= g->h) continue;
+      for (int kx = 0; kx < g->kw; ++kx) {
+        const int64_t ix = ox * g->sw - g->pad_left + kx;
+        if (ix < 0 || ix >= g->w) continue;
+        const float *in = pixel(g, x, bi, iy, ix), *tap = k + (ky * g->kw + kx) * co;
+        if (g->dm == 1) {
+          lm_k_mul_acc(in, tap, out, (size_t)g->c);
+        } else {
+          for (int64_t ci = 0; ci < g->c; ++ci)
+            for (int64_t m = 0; m < g->dm; ++m) out[ci * g->dm + m] += in[ci] * tap[ci * g->dm + m];
+        }
+      }
+    }
+  }
+}
+
+void lm_k_depthwise(const lm_dw_geom *g, const float *x, const float *k, const float *bias, float *y) {
+  const int64_t rows = g->b * g->oh;
+  const int nt = lm_threads_for((size_t)(rows * g->ow * g->c * g->kh * g->kw));
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) forward_row(g, x, k, bias, y, r / g->oh, r % g->oh);
+}
+
+/* dx for input row (bi, iy): every output pixel that read it, tap by tap. */
+static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k, float *dx, int64_t bi,
+                           int64_t iy) {
+  const int64_t co = g->c * g->dm;
+  for (int64_t ix = 0; ix < g->w; ++ix) {
+    float *d = dx + ((bi * g->h + iy) * g->w + ix) * g->c;
+    for (int ky = 0; ky < g->kh; ++ky) {
+      const int64_t ty = iy + g->pad_top - ky; /* = oy * sh */
+      if (ty < 0 || ty % g->sh) continue;
+      const int64_t oy = ty / g->sh;
+      if (oy >= g->oh) continue;
+      for (int kx = 0; kx < g->kw; ++kx) {
+        const int64_t tx = ix + g->pad_left - kx;
+        if (tx < 0 || tx % g->sw) continue;
+        const int64_t ox = tx / g->sw;
+        if (ox >= g->ow) continue;
+        const float *up = dy + ((bi * g->oh + oy) * g->ow + ox) * co, *tap = k + (ky * g->kw + kx) * co;
+        if (g->dm == 1) {
+          lm_k_mul_acc(up, tap, d, (size_t)g->c);
+        } else {
+          for (int64_t ci = 0; ci < g->c; ++ci)
+            for (int64_t m = 0; m < g->dm; ++m) d[ci] += up[ci * g->dm + m] * tap[ci * g->dm + m];
+        }
+      }
+    }
+  }
+}
+
+void lm_k_depthwise_grad_input(const lm_dw_geom *g, const float *dy, const float *k, float *dx) {
+  const int64_t rows = g->b * g->h;
+  const int nt = lm_threads_for((size_t)(g->b * g->oh * g->ow * g->c * g->kh * g->kw));
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) grad_input_row(g, dy, k, dx, r / g->h, r % g->h);
+}
+
+size_t lm_dw_scratch_floats(const lm_dw_geom *g) {
+  return (size_t)(LM_DW_CHUNKS * g->kh * g->kw * g->c * g->dm);
+}
+
+/* The filter gradient of output rows [r0, r1) into part. */
+static void grad_filter_rows(const lm_dw_geom *g, const float *x, const float *dy, float *part,
+                             int64_t r0, int64_t r1) {
+  const int64_t co = g->c * g->dm;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t bi = r / g->oh, oy = r % g->oh;
+    for (int64_t ox = 0; ox < g->ow; ++ox) {
+      const float *up = dy + (r * g->ow + ox) * co;
+      for (int ky = 0; ky < g->kh; ++ky) {
+        const int64_t iy = oy * g->sh - g->pad_top + ky;
+        if (iy < 0 || iy >= g->h) continue;
+        for (int kx = 0; kx < g->kw; ++kx) {
+          const int64_t ix = ox * g->sw - g->pad_left + kx;
+          if (ix < 0 || ix >= g->w) continue;
+          const float *in = pixel(g, x, bi, iy, ix);
+          float *tap = part + (ky * g->kw + kx) * co;
+          if (g->dm == 1) {
+            lm_k_mul_acc(in, up, tap, (size_t)g->c);
+          } else {
+            for (int64_t ci = 0; ci < g->c; ++ci)
+              for (int64_t m = 0; m < g->dm; ++m) tap[ci * g->dm + m] += in[ci] * up[ci * g->dm + m];
+          }
+        }
+      }
+    }
+  }
+}
+
+void lm_k_depthwise_grad_filter(const lm_dw_geom *g, const float *x, const float *dy, float *dk,
+                                float *scratch) {
+  const int64_t rows = g->b * g->oh, taps = g->kh * g->kw * g->c * g->dm;
+  memset(scratch, 0, lm_dw_scratch_floats(g) * sizeof(float));
+  const int nt = lm_threads_for((size_t)(rows * g->ow * g->c * g->kh * g->kw));
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int ch = 0; ch < LM_DW_CHUNKS; ++ch)
+    grad_filter_rows(g, x, dy, scratch + ch * taps, rows * ch / LM_DW_CHUNKS, rows * (ch + 1) / LM_DW_CHUNKS);
+  for (int ch = 0; ch < LM_DW_CHUNKS; ++ch) lm_k_add(dk, scratch + ch * taps, dk, (size_t)taps);
+}
+
+/* ---------------------------------------------------------------- references */
+
+#define FOR_OUT_TAPS(g, BODY)                                                          \
+  for (int64_t bi = 0; bi < (g)->b; ++bi)                                              \
+    for (int64_t oy = 0; oy < (g)->oh; ++oy)                                           \
+      for (int64_t ox = 0; ox < (g)->ow; ++ox)                                         \
+        for (int ky = 0; ky < (g)->kh; ++ky)                                           \
+          for (int kx = 0; kx < (g)->kw; ++kx) {                                       \
+            const int64_t iy = oy * (g)->sh - (g)->pad_top + ky;                       \
+            const int64_t ix = ox * (g)->sw - (g)->pad_left + kx;                      \
+            if (iy < 0 || iy >= (g)->h || ix < 0 || ix >= (g)->w) continue;            \
+            for (int64_t ci = 0; ci < (g)->c; ++ci)                                    \
+              for (int64_t m = 0; m < (g)->dm; ++m) {                                  \
+                const int64_t xi = ((bi * (g)->h + iy) * (g)->w + ix) * (g)->c + ci;   \
+                const int64_t yi = ((bi * (g)->oh + oy) * (g)->ow + ox) * (g)->c * (g)->dm + ci * (g)->dm + m; \
+                const int64_t ki = ((ky * (g)->kw + kx) * (g)->c + ci) * (g)->dm + m;  \
+                BODY                                                                   \
+              }                                                                        \
+          }
+
+void lm_ref_depthwise(const lm_dw_geom *g, const float *x, const float *k, const float *bias, float *y) {
+  const int64_t co = g->c * g->dm, n = g->b * g->oh * g->ow;
+  for (int64_t p = 0; p < n; ++p)
+    for (int64_t j = 0; j < co; ++j) y[p * co + j] = bias ? bias[j] : 0.0f;
+  FOR_OUT_TAPS(g, { y[yi] += x[xi] * k[ki]; })
+}
+
+void lm_ref_depthwise_grad_input(const lm_dw_geom *g, const float *dy, const float *k, float *dx) {
+  FOR_OUT_TAPS(g, { dx[xi] += dy[yi] * k[ki]; })
+}
+
+void lm_ref_depthwise_grad_filter(const lm_dw_geom *g, const float *x, const float *dy, float *dk) {
+  FOR_OUT_TAPS(g, { dk[ki] += x[xi] * dy[yi]; })
+}

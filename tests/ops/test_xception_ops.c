@@ -1,0 +1,73 @@
+/* test_xception_ops.c - depthwise convolution and batch normalisation: finite-difference
+ * gradients, values worked by hand, Keras' moving-statistics update, bad arguments. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "common/gradcheck.h"
+#include "common/util.h"
+
+TestSuite(xception_ops, .init = tu_suite_open, .fini = tu_suite_close);
+
+typedef struct {
+  int s;
+  loom_padding pad;
+  bool bias;
+} dw_case;
+
+static loom_tensor *apply_dw(loom_ctx *c, loom_tensor **in, void *user) {
+  const dw_case *k = user;
+  return loom_depthwise_conv2d(c, in[0], in[1], k->bias ? in[2] : NULL, k->s, k->s, k->pad);
+}
+
+Test(xception_ops, depthwise_gradients) {
+  for (int dm = 1; dm <= 2; ++dm)
+    for (int s = 1; s <= 2; ++s)
+      for (int p = 0; p < 2; ++p) {
+        const int64_t sx[4] = {2, 5, 4, 3}, sk[4] = {3, 3, 3, dm}, sb[1] = {3 * dm};
+        loom_tensor *in[3] = {tu_tensor(tu_params, 4, sx, -1, 1, 1), tu_tensor(tu_params, 4, sk, -1, 1, 2),
+                              tu_tensor(tu_params, 1, sb, -1, 1, 3)};
+        dw_case k = {s, p ? LOOM_SAME : LOOM_VALID, dm == 1};
+        gc_check("depthwise_conv2d", apply_dw, in, k.bias ? 3 : 2, &k);
+      }
+}
+
+typedef struct {
+  bool training;
+  loom_tensor *mm, *mv;
+} bn_case;
+
+static loom_tensor *apply_bn(loom_ctx *c, loom_tensor **in, void *user) {
+  const bn_case *k = user;
+  return loom_batch_norm(c, in[0], in[1], in[2], k->mm, k->mv, 0.99f, 1e-3f, k->training);
+}
+
+Test(xception_ops, batch_norm_gradients_in_training_and_inference) {
+  const int64_t sx[3] = {3, 2, 5}, sc[1] = {5};
+  for (int t = 0; t < 2; ++t) {
+    bn_case k = {t == 1, tu_tensor(tu_params, 1, sc, -0.5f, 0.5f, 7), tu_tensor(tu_params, 1, sc, 0.5f, 2, 8)};
+    loom_tensor *in[3] = {tu_tensor(tu_params, 3, sx, -2, 2, 1), tu_tensor(tu_params, 1, sc, 0.5f, 1.5f, 2),
+                          tu_tensor(tu_params, 1, sc, -1, 1, 3)};
+    gc_check(t ? "batch_norm(training)" : "batch_norm(inference)", apply_bn, in, 3, &k);
+  }
+}
+
+Test(xception_ops, batch_norm_values_and_keras_moving_update) {
+  /* one channel, values 1 2 3 4: mean 2.5, biased variance 1.25 */
+  const float xv[4] = {1, 2, 3, 4}, zero = 0, one = 1;
+  const int64_t sx[2] = {4, 1}, sc[1] = {1};
+  loom_tensor *x = loom_tensor_from(tu_params, LOOM_F32, 2, sx, xv);
+  loom_tensor *mm = loom_tensor_from(tu_params, LOOM_F32, 1, sc, &zero);
+  loom_tensor *mv = loom_tensor_from(tu_params, LOOM_F32, 1, sc, &one);
+  loom_tensor *y = loom_batch_norm(tu_cx, x, NULL, NULL, mm, mv, 0.99f, 1e-3f, true);
+  cr_assert(y, "%s", loom_ctx_error(tu_cx));
+  for (int i = 0; i < 4; ++i)
+    cr_assert_float_eq(loom_tensor_f32(y)[i], (float)((xv[i] - 2.5) / sqrt(1.25 + 1e-3)), 1e-6f);
+  cr_assert_float_eq(loom_tensor_f32(mm)[0], 0.025f, 1e-7f);          /* 0 - (0 - 2.5) * 0.01 */
+  cr_assert_float_eq(loom_tensor_f32(mv)[0], 1.0025f, 1e-7f);  /* 1 - (1 - 1.25) * 0.01 */
+  y = loom_batch_norm(tu_cx, x, NULL, NULL, mm, mv, 0.99f, 1e-3f, false);
+  cr_assert_float_eq(loom_tensor_f32(y)[0], (float)((1 - 0.025) / sqrt(1.0025 + 1e-3)), 1e-6f);
+  cr_assert_float_eq(loom_tensor_f32(mm)[0], 0.025f, 1e-7f, "inference moved the statistics");
+  const int64_t s3[1] = {3};
+  cr_assert_null(loom_batch_norm(tu_cx, x, loom_tensor_new(tu_params, LOOM_F32, 1, s3), NULL, mm, mv, 0.99f, 1e-3f, true));
+  cr_assert_eq(loom_ctx_status(tu_cx), LOOM_ESHAPE);
+}
