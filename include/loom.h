@@ -386,6 +386,25 @@ typedef struct loom_conv_opts {
   loom_flag use_bias;
   const char *name;
 } loom_conv_opts;
+/* DepthwiseConv2D and SeparableConv2D (a depthwise convolution, then a 1x1 one to
+ * `filters` channels): kernel_size and strides as Conv2D, depth_multiplier 0 means 1. */
+typedef struct loom_separable_opts {
+  LOOM_OPTS_HEAD;
+  int filters; /* SeparableConv2D */
+  int kernel_size[2], strides[2], depth_multiplier;
+  loom_padding padding;
+  loom_activation activation;
+  loom_flag use_bias;
+  const char *name;
+} loom_separable_opts;
+/* BatchNormalization(axis=-1): momentum 0 means 0.99, epsilon 0 means 1e-3; center and
+ * scale (beta and gamma) on by default. */
+typedef struct loom_batch_norm_opts {
+  LOOM_OPTS_HEAD;
+  float momentum, epsilon;
+  loom_flag center, scale;
+  const char *name;
+} loom_batch_norm_opts;
 /* MaxPooling / AveragePooling: pool_size 0 means 2; strides 0 means pool_size. */
 typedef struct loom_pool_opts {
   LOOM_OPTS_HEAD;
@@ -408,6 +427,9 @@ LOOM_API loom_layer *loom_layer_embedding(loom_graph *g, const loom_embedding_op
 LOOM_API loom_layer *loom_layer_lstm(loom_graph *g, const loom_lstm_opts *o);
 LOOM_API loom_layer *loom_layer_conv1d(loom_graph *g, const loom_conv_opts *o);
 LOOM_API loom_layer *loom_layer_conv2d(loom_graph *g, const loom_conv_opts *o);
+LOOM_API loom_layer *loom_layer_depthwise_conv2d(loom_graph *g, const loom_separable_opts *o);
+LOOM_API loom_layer *loom_layer_separable_conv2d(loom_graph *g, const loom_separable_opts *o);
+LOOM_API loom_layer *loom_layer_batch_normalization(loom_graph *g, const loom_batch_norm_opts *o);
 LOOM_API loom_layer *loom_layer_max_pooling1d(loom_graph *g, const loom_pool_opts *o);
 LOOM_API loom_layer *loom_layer_max_pooling2d(loom_graph *g, const loom_pool_opts *o);
 LOOM_API loom_layer *loom_layer_average_pooling1d(loom_graph *g, const loom_pool_opts *o);
@@ -427,6 +449,12 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_LSTM(g, ...) loom_layer_lstm(g, LOOM_OPTS_(loom_lstm_opts, __VA_ARGS__))
 #define loom_Conv1D(g, ...) loom_layer_conv1d(g, LOOM_OPTS_(loom_conv_opts, __VA_ARGS__))
 #define loom_Conv2D(g, ...) loom_layer_conv2d(g, LOOM_OPTS_(loom_conv_opts, __VA_ARGS__))
+#define loom_DepthwiseConv2D(g, ...) \
+  loom_layer_depthwise_conv2d(g, LOOM_OPTS_(loom_separable_opts, __VA_ARGS__))
+#define loom_SeparableConv2D(g, ...) \
+  loom_layer_separable_conv2d(g, LOOM_OPTS_(loom_separable_opts, __VA_ARGS__))
+#define loom_BatchNormalization(g, ...) \
+  loom_layer_batch_normalization(g, LOOM_OPTS_(loom_batch_norm_opts, __VA_ARGS__))
 #define loom_MaxPooling1D(g, ...) loom_layer_max_pooling1d(g, LOOM_OPTS_(loom_pool_opts, __VA_ARGS__))
 #define loom_MaxPooling2D(g, ...) loom_layer_max_pooling2d(g, LOOM_OPTS_(loom_pool_opts, __VA_ARGS__))
 #define loom_AveragePooling1D(g, ...) \
@@ -467,6 +495,22 @@ LOOM_API const char *loom_layer_name(const loom_layer *l);
  * the layer has none of that name (or is not built yet). */
 LOOM_API loom_tensor *loom_layer_weight(loom_layer *l, const char *name);
 
+/* keras.applications.Xception(weights=None, ...): Keras' layers and names (block1_conv1,
+ * block2_sepconv1_bn, ...; the residual branches' conv2d, batch_normalization and add
+ * get automatic names), 132 layers without the top. include_top (default yes) ends in
+ * avg_pool and a softmax Dense `predictions` of `classes` (0: 1000) on 299x299x3 inputs
+ * (input_shape zero); without it the input is (None, None, 3) unless given (each side
+ * >= 71) and `pooling` may add global average or max pooling. */
+typedef enum loom_pooling { LOOM_POOLING_NONE = 0, LOOM_POOLING_AVG, LOOM_POOLING_MAX } loom_pooling;
+typedef struct loom_xception_opts {
+  LOOM_OPTS_HEAD;
+  loom_flag include_top;
+  int64_t input_shape[3];
+  loom_pooling pooling;
+  int classes;
+  const char *name; /* NULL: xception */
+} loom_xception_opts;
+
 /* Model(inputs, outputs): the NULL-terminated lists given by designated initialisers,
  * loom_Model(g, .inputs = {text, question}, .outputs = {answer}). name NULL: model,
  * model_1, ... */
@@ -478,6 +522,8 @@ typedef struct loom_model_opts {
 } loom_model_opts;
 LOOM_API loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o);
 #define loom_Model(g, ...) loom_model_new(g, LOOM_OPTS_(loom_model_opts, __VA_ARGS__))
+LOOM_API loom_model *loom_xception(loom_graph *g, const loom_xception_opts *o);
+#define loom_Xception(g, ...) loom_xception(g, LOOM_OPTS_(loom_xception_opts, __VA_ARGS__))
 /* The model as a layer: calling it on new nodes shares its weights. */
 LOOM_API loom_layer *loom_model_layer(loom_model *m);
 LOOM_API loom_layer *loom_model_get_layer(loom_model *m, const char *name);

@@ -73,6 +73,20 @@ static cJSON *layer_config(const loom_layer *l) {
     cJSON_AddStringToObject(c, "padding", padding_name(o->padding));
     cJSON_AddStringToObject(c, "activation", lm_activation_name(o->activation));
     cJSON_AddBoolToObject(c, "use_bias", o->use_bias != LOOM_NO);
+  } else if (!strcmp(t, "DepthwiseConv2D") || !strcmp(t, "SeparableConv2D")) {
+    const loom_separable_opts *o = &l->o.sep;
+    if (t[0] == 'S') cJSON_AddNumberToObject(c, "filters", o->filters);
+    cJSON_AddItemToObject(c, "kernel_size", ints(o->kernel_size, 2));
+    cJSON_AddItemToObject(c, "strides", ints(o->strides, 2));
+    cJSON_AddNumberToObject(c, "depth_multiplier", o->depth_multiplier);
+    cJSON_AddStringToObject(c, "padding", padding_name(o->padding));
+    cJSON_AddStringToObject(c, "activation", lm_activation_name(o->activation));
+    cJSON_AddBoolToObject(c, "use_bias", o->use_bias != LOOM_NO);
+  } else if (!strcmp(t, "BatchNormalization")) {
+    cJSON_AddNumberToObject(c, "momentum", l->o.bn.momentum);
+    cJSON_AddNumberToObject(c, "epsilon", l->o.bn.epsilon);
+    cJSON_AddBoolToObject(c, "center", l->o.bn.center != LOOM_NO);
+    cJSON_AddBoolToObject(c, "scale", l->o.bn.scale != LOOM_NO);
   } else if (strstr(t, "Pooling") && !strstr(t, "Global")) {
     cJSON_AddItemToObject(c, "pool_size", ints(l->o.pool.pool_size, l->rank));
     cJSON_AddItemToObject(c, "strides", ints(l->o.pool.strides, l->rank));
@@ -297,6 +311,20 @@ static loom_layer *make_layer(reader *r, loom_graph *g, const cJSON *lj) {
     get_pair(r, c, "kernel_size", dims, o.kernel_size);
     get_pair(r, c, "strides", dims, o.strides);
     if (r->ok) l = (dims == 1 ? loom_layer_conv1d : loom_layer_conv2d)(g, &o);
+  } else if (!strcmp(cls, "DepthwiseConv2D") || !strcmp(cls, "SeparableConv2D")) {
+    loom_separable_opts o = {.filters = cls[0] == 'S' ? get_int(r, c, "filters", 1, LM_MAX_UNITS, false, 0) : 0,
+                             .depth_multiplier = get_int(r, c, "depth_multiplier", 1, 1 << 10, false, 0),
+                             .padding = get_padding(r, c), .activation = get_act(r, c),
+                             .use_bias = get_bool(r, c, "use_bias") ? LOOM_YES : LOOM_NO, .name = name};
+    get_pair(r, c, "kernel_size", 2, o.kernel_size);
+    get_pair(r, c, "strides", 2, o.strides);
+    if (r->ok) l = (cls[0] == 'S' ? loom_layer_separable_conv2d : loom_layer_depthwise_conv2d)(g, &o);
+  } else if (!strcmp(cls, "BatchNormalization")) {
+    loom_batch_norm_opts o = {.momentum = get_float(r, c, "momentum", 1e-6, 1.0),
+                              .epsilon = get_float(r, c, "epsilon", 1e-12, 1e6),
+                              .center = get_bool(r, c, "center") ? LOOM_YES : LOOM_NO,
+                              .scale = get_bool(r, c, "scale") ? LOOM_YES : LOOM_NO, .name = name};
+    if (r->ok) l = loom_layer_batch_normalization(g, &o);
   } else if (strstr(cls, "Pooling") && !strstr(cls, "Global")) {
     static const char *kinds[4] = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D"};
     static loom_layer *(*const make[4])(loom_graph *, const loom_pool_opts *) = {

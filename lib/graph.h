@@ -81,6 +81,8 @@ struct loom_layer {
     loom_conv_opts conv;
     loom_pool_opts pool;
     loom_layer_opts misc;
+    loom_separable_opts sep;
+    loom_batch_norm_opts bn;
   } o;
   int rank; /* conv/pool: 1 or 2 */
 };
