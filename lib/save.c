@@ -185,8 +185,9 @@ loom_model *lm_model_from_file(const lm_st_file *f, const char *where, const cha
   if (!text) lm_error(LOOM_EINVAL, where, "%s holds no loom_config in its __metadata__ (weights only? use loom_load_weights)", path);
   else if (!config) lm_error(LOOM_EINVAL, where, "%s: loom_config is not valid JSON", path);
   else {
-    /* the weights fill at most the file's data, plus each arena block's alignment */
-    const size_t limit = f->data_len + (size_t)(f->n + 1) * 128 + ((size_t)4 << 20);
+    /* the weights fill at most the file's data; the arena's blocks may leave up to as
+     * much again unused at their ends, plus alignment: twice the data bounds them */
+    const size_t limit = 2 * f->data_len + (size_t)(f->n + 1) * 128 + ((size_t)8 << 20);
     m = lm_config_read(config, where, limit);
   }
   cJSON_Delete(config);

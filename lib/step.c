@@ -66,6 +66,9 @@ int lm_step(loom_model *m, const lm_dataset *ds, const int64_t *idx, int64_t n, 
             lm_step_values *out) {
   loom_ctx *cx = m->cx;
   loom_ctx_reset(cx);
+  /* a weight shared with another model may still point at that model's last gradient
+   * (its context forgets it only at its own next step): start from none */
+  for (int i = 0; i < m->n_vars; ++i) m->weights[i]->grad = NULL;
   loom_ctx_set_training(cx, train);
   loom_arena *a = loom_ctx_arena(cx);
   loom_tensor *x[LOOM_MAX_IO], *y[LOOM_MAX_IO];

@@ -365,3 +365,35 @@ Test(training, dropout_zeroes_and_rescales_in_training_only) {
   cr_assert(zeros > 850 && zeros < 1150, "%d of 4000 dropped at rate 0.25", zeros);
   loom_graph_free(g);
 }
+
+Test(training, a_model_trained_after_another_that_shares_its_weights_starts_from_no_gradient) {
+  /* base is trained first; its context keeps pointing the shared weights at its last
+   * gradient. outer's first step must use its own gradient alone: for a linear Dense
+   * under mse, dW = 2/N X^T (X W + b - y), checked by hand. */
+  loom_graph *g = loom_graph_new(4);
+  loom_node *in = loom_Input(g, .shape = {3});
+  loom_layer *dense = loom_Dense(g, .units = 1);
+  loom_model *base = loom_Model(g, .inputs = {in}, .outputs = {loom_call(dense, in)});
+  loom_node *x2 = loom_Input(g, .shape = {3});
+  loom_model *outer = loom_Model(g, .inputs = {x2}, .outputs = {loom_call(loom_model_layer(base), x2)});
+  const loom_optimizer sgd = {.kind = LOOM_SGD, .learning_rate = 0.1f};
+  cr_assert_eq(loom_model_compile(base, &(loom_compile_opts){.optimizer = sgd, .loss = "mse"}), LOOM_OK);
+  cr_assert_eq(loom_model_compile(outer, &(loom_compile_opts){.optimizer = sgd, .loss = "mse"}), LOOM_OK);
+  const int64_t sx[2] = {4, 3}, sy[2] = {4, 1};
+  loom_tensor *x = tu_tensor(data, 2, sx, -1, 1, 1), *y = tu_tensor(data, 2, sy, -1, 1, 2);
+  cr_assert(loom_fit(base, .x = {x}, .y = {y}, .batch_size = 4, .verbose = LOOM_SILENT));
+  float w[3], b;
+  memcpy(w, loom_layer_weight(dense, "kernel")->data, sizeof w);
+  b = loom_tensor_f32(loom_layer_weight(dense, "bias"))[0];
+  double dw[3] = {0, 0, 0};
+  for (int i = 0; i < 4; ++i) {
+    const float *xi = loom_tensor_f32(x) + 3 * i;
+    const double r = xi[0] * w[0] + xi[1] * w[1] + xi[2] * w[2] + b - loom_tensor_f32(y)[i];
+    for (int j = 0; j < 3; ++j) dw[j] += 2.0 / 4 * xi[j] * r;
+  }
+  cr_assert(loom_fit(outer, .x = {x}, .y = {y}, .batch_size = 4, .verbose = LOOM_SILENT));
+  for (int j = 0; j < 3; ++j)
+    cr_assert(tu_close(loom_tensor_f32(loom_layer_weight(dense, "kernel"))[j], w[j] - 0.1 * dw[j], 1e-6, 1e-5),
+              "kernel[%d]: %g, want %g", j, loom_tensor_f32(loom_layer_weight(dense, "kernel"))[j], w[j] - 0.1 * dw[j]);
+  loom_graph_free(g);
+}
