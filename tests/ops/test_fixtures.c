@@ -92,3 +92,24 @@ static void loss_case(const char *file, loom_tensor *(*f)(loom_ctx *, loom_tenso
 }
 Test(torch, categorical_crossentropy) { loss_case("loss_cce", loom_loss_categorical_crossentropy); }
 Test(torch, binary_crossentropy) { loss_case("loss_bce", loom_loss_binary_crossentropy); }
+
+Test(torch, depthwise_same) {
+  fx_load("depthwise_same", &fx);
+  loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
+  check(loom_depthwise_conv2d(cx, t[0], t[1], t[2], 1, 1, LOOM_SAME), t, conv_names, 3);
+}
+Test(torch, depthwise_valid_stride2_multiplier2) {
+  fx_load("depthwise_valid_stride2_dm2", &fx);
+  loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
+  check(loom_depthwise_conv2d(cx, t[0], t[1], t[2], 2, 2, LOOM_VALID), t, conv_names, 3);
+}
+Test(torch, batch_norm_training_and_keras_moving_update) {
+  fx_load("batch_norm_train", &fx);
+  const char *names[3] = {"x", "gamma", "beta"};
+  loom_tensor *t[3] = {in("x"), in("gamma"), in("beta")};
+  loom_tensor *mm = fx_tensor_new(params, fx_get(&fx, "moving_mean"));
+  loom_tensor *mv = fx_tensor_new(params, fx_get(&fx, "moving_variance"));
+  check(loom_batch_norm(cx, t[0], t[1], t[2], mm, mv, 0.99f, 1e-3f, true), t, names, 3);
+  fx_expect("new_moving_mean", loom_tensor_f32(mm), fx_get(&fx, "new_moving_mean"));
+  fx_expect("new_moving_variance", loom_tensor_f32(mv), fx_get(&fx, "new_moving_variance"));
+}

@@ -71,3 +71,17 @@ Test(xception_ops, batch_norm_values_and_keras_moving_update) {
   cr_assert_null(loom_batch_norm(tu_cx, x, loom_tensor_new(tu_params, LOOM_F32, 1, s3), NULL, mm, mv, 0.99f, 1e-3f, true));
   cr_assert_eq(loom_ctx_status(tu_cx), LOOM_ESHAPE);
 }
+
+/* SeparableConv2D: the depthwise convolution, then a 1x1 one with bias and relu. */
+static loom_tensor *apply_sep(loom_ctx *c, loom_tensor **in, void *user) {
+  (void)user;
+  loom_tensor *d = loom_depthwise_conv2d(c, in[0], in[1], NULL, 2, 2, LOOM_SAME);
+  return loom_conv2d(c, d, in[2], in[3], 1, 1, LOOM_VALID, LOOM_TANH);
+}
+
+Test(xception_ops, separable_gradients) {
+  const int64_t sx[4] = {2, 5, 5, 3}, sk[4] = {3, 3, 3, 2}, sp[4] = {1, 1, 6, 4}, sb[1] = {4};
+  loom_tensor *in[4] = {tu_tensor(tu_params, 4, sx, -1, 1, 1), tu_tensor(tu_params, 4, sk, -1, 1, 2),
+                        tu_tensor(tu_params, 4, sp, -1, 1, 3), tu_tensor(tu_params, 1, sb, -1, 1, 4)};
+  gc_check("separable_conv2d", apply_sep, in, 4, NULL);
+}
