@@ -55,7 +55,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
 
-.PHONY: all lib clean deps fuzz fuzz-run model-fixtures test check install install-check perf perf-deps perf-run perf-models demo demo-run
+.PHONY: all lib clean deps fuzz fuzz-run model-fixtures perf-xception test check install install-check perf perf-deps perf-run perf-models demo demo-run
 all: lib
 lib: $(BUILD)/libloom.a $(BUILD)/libloom.so
 
@@ -231,6 +231,10 @@ $(BUILD)/perf/models: perf/models.c perf/bench.c perf/bench.h $(wildcard example
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/models.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
+$(BUILD)/perf/xception: perf/xception.c perf/bench.c perf/bench.h $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/xception.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+
 # Absolute figures and ratios. PERF_ARGS go to every benchmark (--reps N); KERNELS_ARGS
 # to the kernel one (--filter TEXT, --all-targets), GEMM_ARGS to the SGEMM one
 # (--threads 1,2, --libs, --trans TN, --filter TEXT, --quick), LAYERS_ARGS to the layer
@@ -251,6 +255,16 @@ perf-run: $(BUILD)/perf/kernels $(BUILD)/perf/gemm $(BUILD)/perf/layers $(BUILD)
 	$(BUILD)/perf/layers --json $(BUILD)/perf/layers.json --torch $(BUILD)/perf/torch_layers.txt \
 	  $(PERF_ARGS) $(or $(LAYERS_ARGS),--threads 1)
 	@$(MAKE) --no-print-directory perf-models
+	@if [ "$(PERF_XCEPTION)" != 0 ]; then $(MAKE) --no-print-directory perf-xception; fi
+
+# Xception against PyTorch (minutes): XCEPTION_THREADS (1) for both; PyTorch channels-last.
+perf-xception: $(BUILD)/perf/xception
+	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  echo "perf/torch_xception.py (PyTorch, $(or $(XCEPTION_THREADS),1) thread(s), channels-last)"; \
+	  /usr/bin/python3 perf/torch_xception.py $(or $(XCEPTION_THREADS),1) 5 --channels-last > $(BUILD)/perf/torch_xception.txt; \
+	else rm -f $(BUILD)/perf/torch_xception.txt; fi
+	$(BUILD)/perf/xception --threads $(or $(XCEPTION_THREADS),1) --json $(BUILD)/perf/xception.json \
+	  --torch $(BUILD)/perf/torch_xception.txt $(PERF_ARGS)
 
 # MODELS_THREADS (1) threads for loom and PyTorch; PERF_MODELS picks the models.
 perf-models: $(BUILD)/perf/models

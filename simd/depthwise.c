@@ -6,6 +6,7 @@
  * filters), so results never depend on the thread count. */
 #include "simd/depthwise.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "simd/simd.h"
@@ -16,12 +17,29 @@ static const float *pixel(const lm_dw_geom *g, const float *x, int64_t bi, int64
   return x + ((bi * g->h + iy) * g->w + ix) * g->c;
 }
 
+#define LM_DW_MAX_TAPS 64 /* kernels up to 8x8 take the fused path */
+
 /* One output row (bi, oy): all its pixels. */
 static void forward_row(const lm_dw_geom *g, const float *x, const float *k, const float *bias,
                         float *y, int64_t bi, int64_t oy) {
   const int64_t co = g->c * g->dm;
+  const float *xs[LM_DW_MAX_TAPS], *ks[LM_DW_MAX_TAPS];
   for (int64_t ox = 0; ox < g->ow; ++ox) {
     float *out = y + ((bi * g->oh + oy) * g->ow + ox) * co;
+    if (g->dm == 1 && g->kh * g->kw <= LM_DW_MAX_TAPS) { /* every tap in registers, one store */
+      size_t t = 0;
+      for (int ky = 0; ky < g->kh; ++ky) {
+        const int64_t iy = oy * g->sh - g->pad_top + ky;
+        if (iy < 0 || iy >= g->h) continue;
+        for (int kx = 0; kx < g->kw; ++kx) {
+          const int64_t ix = ox * g->sw - g->pad_left + kx;
+          if (ix < 0 || ix >= g->w) continue;
+          xs[t] = pixel(g, x, bi, iy, ix), ks[t++] = k + (ky * g->kw + kx) * co;
+        }
+      }
+      lm_k_taps(xs, ks, t, bias, out, (size_t)g->c);
+      continue;
+    }
     if (bias) memcpy(out, bias, (size_t)co * sizeof(float));
     else memset(out, 0, (size_t)co * sizeof(float));
     for (int ky = 0; ky < g->kh; ++ky) {
@@ -53,8 +71,11 @@ void lm_k_depthwise(const lm_dw_geom *g, const float *x, const float *k, const f
 static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k, float *dx, int64_t bi,
                            int64_t iy) {
   const int64_t co = g->c * g->dm;
+  const float *ups[LM_DW_MAX_TAPS], *ks[LM_DW_MAX_TAPS];
+  const bool fused = g->dm == 1 && g->kh * g->kw <= LM_DW_MAX_TAPS;
   for (int64_t ix = 0; ix < g->w; ++ix) {
     float *d = dx + ((bi * g->h + iy) * g->w + ix) * g->c;
+    size_t t = 0;
     for (int ky = 0; ky < g->kh; ++ky) {
       const int64_t ty = iy + g->pad_top - ky; /* = oy * sh */
       if (ty < 0 || ty % g->sh) continue;
@@ -66,7 +87,9 @@ static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k,
         const int64_t ox = tx / g->sw;
         if (ox >= g->ow) continue;
         const float *up = dy + ((bi * g->oh + oy) * g->ow + ox) * co, *tap = k + (ky * g->kw + kx) * co;
-        if (g->dm == 1) {
+        if (fused) {
+          ups[t] = up, ks[t++] = tap;
+        } else if (g->dm == 1) {
           lm_k_mul_acc(up, tap, d, (size_t)g->c);
         } else {
           for (int64_t ci = 0; ci < g->c; ++ci)
@@ -74,6 +97,7 @@ static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k,
         }
       }
     }
+    if (fused && t) lm_k_taps(ups, ks, t, d, d, (size_t)g->c);
   }
 }
 

@@ -1,6 +1,8 @@
 // elementwise.cc - elementwise kernels: arithmetic, activations and their gradients.
 #include "simd/parallel.h"
 
+#include <cmath>
+
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "simd/elementwise.cc"
 #include "hwy/foreach_target.h"  // must come before highway.h
@@ -80,6 +82,25 @@ void TanhGradImpl(const float* y, const float* dy, float* dx, size_t n) {
   });
 }
 
+// y = init + sum over t of xs[t] * ks[t]: the taps of one depthwise-convolution pixel
+// summed in registers, y written once (init may be y itself, or NULL for zero).
+void TapsImpl(const float* const* xs, const float* const* ks, size_t taps, const float* init, float* y,
+              size_t n) {
+  const DF d;
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    auto acc = init ? hn::LoadU(d, init + i) : hn::Zero(d);
+    for (size_t t = 0; t < taps; ++t) acc = hn::MulAdd(hn::LoadU(d, xs[t] + i), hn::LoadU(d, ks[t] + i), acc);
+    hn::StoreU(acc, d, y + i);
+  }
+  for (; i < n; ++i) {  // scalar tail, the taps in the same order
+    float acc = init ? init[i] : 0.0f;
+    for (size_t t = 0; t < taps; ++t) acc = std::fma(xs[t][i], ks[t][i], acc);
+    y[i] = acc;
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace loom
 HWY_AFTER_NAMESPACE();
@@ -102,6 +123,7 @@ HWY_EXPORT(LogImpl);
 HWY_EXPORT(ReluGradImpl);
 HWY_EXPORT(SigmoidGradImpl);
 HWY_EXPORT(TanhGradImpl);
+HWY_EXPORT(TapsImpl);
 }  // namespace loom
 
 using namespace loom;  // HWY_DYNAMIC_DISPATCH needs the unqualified name
@@ -142,5 +164,11 @@ LM_DEF_(lm_k_axpy, AxpyImpl, LM_COST_ARITH, LM_SCALAR)
 LM_DEF_(lm_k_scale, ScaleImpl, LM_COST_ARITH, LM_SCALAR)
 LM_DEF_(lm_k_add_scalar, AddScalarImpl, LM_COST_ARITH, LM_SCALAR)
 LM_DEF_(lm_k_fill, FillImpl, LM_COST_ARITH, (float c, float* y, size_t n), (c, y + o, m))
+// One pixel's taps: small (a few thousand floats), never threaded.
+void lm_k_taps(const float* const* xs, const float* const* ks, size_t taps, const float* init, float* y,
+               size_t n) {
+  lm_simd_init();
+  HWY_DYNAMIC_DISPATCH(TapsImpl)(xs, ks, taps, init, y, n);
+}
 }  // extern "C"
 #endif  // HWY_ONCE

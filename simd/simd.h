@@ -32,6 +32,11 @@ void lm_k_add_scalar(float c, const float *x, float *y, size_t n);
 /* y = v */
 void lm_k_fill(float v, float *y, size_t n);
 
+/* y = init + sum of xs[t] * ks[t] over `taps` vectors of n (init NULL: 0; init may be
+ * y). Summed in order, fused multiply-adds: the depthwise convolution's pixels. */
+void lm_k_taps(const float *const *xs, const float *const *ks, size_t taps, const float *init, float *y,
+               size_t n);
+
 /* y = f(x) */
 void lm_k_relu(const float *x, float *y, size_t n);
 void lm_k_sigmoid(const float *x, float *y, size_t n);
