@@ -46,9 +46,10 @@ loom_tensor *loom_depthwise_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *ke
   if (!lm_inputs_ok(cx, op, n_in, in)) return NULL;
   char sx[96], sk[96];
   if (x->rank != 4 || kernel->rank != 4 || kernel->shape[2] != x->shape[3] ||
+      kernel->shape[0] * kernel->shape[1] > 64 ||
       (bias && (bias->rank != 1 || bias->shape[0] != kernel->shape[2] * kernel->shape[3]))) {
-    lm_fail(cx, LOOM_ESHAPE, op, "input %s, kernel %s: expected [batch, h, w, c], [kh, kw, c, dm] and "
-            "a bias of c * dm", lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk));
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s, kernel %s: expected [batch, h, w, c], [kh, kw, c, dm] "
+            "with kh * kw <= 64 and a bias of c * dm", lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk));
     return NULL;
   }
   stride_h = stride_h ? stride_h : 1;

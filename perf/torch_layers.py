@@ -7,28 +7,16 @@ repetitions after warm-up, on T threads. Prints one line per layer for layers.c 
 
 Usage: /usr/bin/python3 perf/torch_layers.py THREADS [REPS]   (Debian's python3-torch)
 """
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
+from torch_timing import median_s
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 reps = int(sys.argv[2]) if len(sys.argv) > 2 else 7
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-
-
-def median_ms(fn, reps):
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
 
 
 def run(name, module, x, last_h=False):
@@ -46,7 +34,7 @@ def run(name, module, x, last_h=False):
         xg.grad = None
         out(module(xg)).sum().backward()
 
-    print("%s %.3f %.3f" % (name, median_ms(fwd, reps), median_ms(fwdbwd, reps)), flush=True)
+    print("%s %.3f %.3f" % (name, median_s(fwd, reps) * 1e3, median_s(fwdbwd, reps) * 1e3), flush=True)
 
 
 # Same names and sizes as layers.c (PyTorch's own layouts: channels-first).

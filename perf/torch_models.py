@@ -12,23 +12,12 @@ Each model runs in its own process (this script re-run with --one), so each RSS 
 model's.
 """
 import resource
-import statistics
 import subprocess
 import sys
-import time
+
+from torch_timing import median_s
 
 BATCHES = 4  # one "call" = one epoch over 4 batches, as models.c
-
-
-def median_rate(fn, samples, reps):
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return samples / statistics.median(times)
 
 
 def one(name, threads, reps):
@@ -156,8 +145,8 @@ def one(name, threads, reps):
             for lo in range(0, n, batch):
                 forward([x[lo:lo + batch] for x in xs])
 
-    tr = median_rate(train, n, reps)
-    pr = median_rate(predict, n, reps)
+    tr = n / median_s(train, reps)
+    pr = n / median_s(predict, reps)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print("%s %.1f %.1f %.1f" % (name, tr, pr, rss_mb), flush=True)
 

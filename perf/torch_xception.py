@@ -11,12 +11,11 @@ when --channels-last is given (PyTorch's oneDNN path), channels-first otherwise.
 Prints: xception FORWARD_IMG_S TRAIN_IMG_S PEAK_RSS_MB
 """
 import resource
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
+from torch_timing import median_s
 
 
 def bn(c):
@@ -59,17 +58,6 @@ def xception():
         *[Middle() for _ in range(8)],
         Down(728, 728, 1024, True),
         Sep(1024, 1536), bn(1536), nn.ReLU(), Sep(1536, 2048), bn(2048), nn.ReLU())
-
-
-def median_s(fn, reps):
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main():

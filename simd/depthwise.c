@@ -17,46 +17,32 @@ static const float *pixel(const lm_dw_geom *g, const float *x, int64_t bi, int64
   return x + ((bi * g->h + iy) * g->w + ix) * g->c;
 }
 
-#define LM_DW_MAX_TAPS 64 /* kernels up to 8x8 take the fused path */
+#define LM_DW_MAX_TAPS 64 /* kernels up to 8x8 */
 
-/* One output row (bi, oy): all its pixels. */
+/* One output row (bi, oy): all its pixels, each from the taps inside the input. */
 static void forward_row(const lm_dw_geom *g, const float *x, const float *k, const float *bias,
                         float *y, int64_t bi, int64_t oy) {
   const int64_t co = g->c * g->dm;
   const float *xs[LM_DW_MAX_TAPS], *ks[LM_DW_MAX_TAPS];
   for (int64_t ox = 0; ox < g->ow; ++ox) {
     float *out = y + ((bi * g->oh + oy) * g->ow + ox) * co;
-    if (g->dm == 1 && g->kh * g->kw <= LM_DW_MAX_TAPS) { /* every tap in registers, one store */
-      size_t t = 0;
-      for (int ky = 0; ky < g->kh; ++ky) {
-        const int64_t iy = oy * g->sh - g->pad_top + ky;
-        if (iy < 0 || iy >= g->h) continue;
-        for (int kx = 0; kx < g->kw; ++kx) {
-          const int64_t ix = ox * g->sw - g->pad_left + kx;
-          if (ix < 0 || ix >= g->w) continue;
-          xs[t] = pixel(g, x, bi, iy, ix), ks[t++] = k + (ky * g->kw + kx) * co;
-        }
-      }
-      lm_k_taps(xs, ks, t, bias, out, (size_t)g->c);
-      continue;
-    }
-    if (bias) memcpy(out, bias, (size_t)co * sizeof(float));
-    else memset(out, 0, (size_t)co * sizeof(float));
+    size_t t = 0;
     for (int ky = 0; ky < g->kh; ++ky) {
       const int64_t iy = oy * g->sh - g->pad_top + ky;
       if (iy < 0 || iy >= g->h) continue;
       for (int kx = 0; kx < g->kw; ++kx) {
         const int64_t ix = ox * g->sw - g->pad_left + kx;
-        if (ix < 0 || ix >= g->w) continue;
-        const float *in = pixel(g, x, bi, iy, ix), *tap = k + (ky * g->kw + kx) * co;
-        if (g->dm == 1) {
-          lm_k_mul_acc(in, tap, out, (size_t)g->c);
-        } else {
-          for (int64_t ci = 0; ci < g->c; ++ci)
-            for (int64_t m = 0; m < g->dm; ++m) out[ci * g->dm + m] += in[ci] * tap[ci * g->dm + m];
-        }
+        if (ix >= 0 && ix < g->w) xs[t] = pixel(g, x, bi, iy, ix), ks[t++] = k + (ky * g->kw + kx) * co;
       }
     }
+    if (g->dm == 1) { /* every tap in registers, one store */
+      lm_k_taps(xs, ks, t, bias, out, (size_t)g->c);
+      continue;
+    }
+    for (int64_t j = 0; j < co; ++j) out[j] = bias ? bias[j] : 0.0f;
+    for (size_t q = 0; q < t; ++q)
+      for (int64_t ci = 0; ci < g->c; ++ci)
+        for (int64_t m = 0; m < g->dm; ++m) out[ci * g->dm + m] += xs[q][ci] * ks[q][ci * g->dm + m];
   }
 }
 
@@ -72,32 +58,26 @@ static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k,
                            int64_t iy) {
   const int64_t co = g->c * g->dm;
   const float *ups[LM_DW_MAX_TAPS], *ks[LM_DW_MAX_TAPS];
-  const bool fused = g->dm == 1 && g->kh * g->kw <= LM_DW_MAX_TAPS;
   for (int64_t ix = 0; ix < g->w; ++ix) {
     float *d = dx + ((bi * g->h + iy) * g->w + ix) * g->c;
     size_t t = 0;
     for (int ky = 0; ky < g->kh; ++ky) {
       const int64_t ty = iy + g->pad_top - ky; /* = oy * sh */
-      if (ty < 0 || ty % g->sh) continue;
-      const int64_t oy = ty / g->sh;
-      if (oy >= g->oh) continue;
+      if (ty < 0 || ty % g->sh || ty / g->sh >= g->oh) continue;
       for (int kx = 0; kx < g->kw; ++kx) {
         const int64_t tx = ix + g->pad_left - kx;
-        if (tx < 0 || tx % g->sw) continue;
-        const int64_t ox = tx / g->sw;
-        if (ox >= g->ow) continue;
-        const float *up = dy + ((bi * g->oh + oy) * g->ow + ox) * co, *tap = k + (ky * g->kw + kx) * co;
-        if (fused) {
-          ups[t] = up, ks[t++] = tap;
-        } else if (g->dm == 1) {
-          lm_k_mul_acc(up, tap, d, (size_t)g->c);
-        } else {
-          for (int64_t ci = 0; ci < g->c; ++ci)
-            for (int64_t m = 0; m < g->dm; ++m) d[ci] += up[ci * g->dm + m] * tap[ci * g->dm + m];
-        }
+        if (tx < 0 || tx % g->sw || tx / g->sw >= g->ow) continue;
+        ups[t] = dy + ((bi * g->oh + ty / g->sh) * g->ow + tx / g->sw) * co;
+        ks[t++] = k + (ky * g->kw + kx) * co;
       }
     }
-    if (fused && t) lm_k_taps(ups, ks, t, d, d, (size_t)g->c);
+    if (g->dm == 1) {
+      if (t) lm_k_taps(ups, ks, t, d, d, (size_t)g->c);
+      continue;
+    }
+    for (size_t q = 0; q < t; ++q)
+      for (int64_t ci = 0; ci < g->c; ++ci)
+        for (int64_t m = 0; m < g->dm; ++m) d[ci] += ups[q][ci * g->dm + m] * ks[q][ci * g->dm + m];
   }
 }
 

@@ -12,6 +12,7 @@
 extern "C" {
 #endif
 
+/* Kernels have at most 64 taps (8x8); the op refuses larger ones. */
 typedef struct lm_dw_geom {
   int64_t b, h, w, c, dm; /* input [b, h, w, c]; dm filters per channel */
   int64_t oh, ow;         /* output [b, oh, ow, c * dm] */
