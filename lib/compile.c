@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/model.h"
+#include "ops/ops.h"
 
 static lm_loss_kind loss_kind(const char *s) {
   if (!strcmp(s, "mse") || !strcmp(s, "mean_squared_error")) return LM_LOSS_MSE;
@@ -149,6 +150,7 @@ static int make_state(loom_model *m) {
   m->step = 0;
   if (!m->cx && !(m->cx = loom_ctx_new(NULL)))
     return lm_graph_fail(m->g, LOOM_ENOMEM, "compile: cannot make the step context");
+  lm_ctx_reuse_grads(m->cx, true); /* only the weights' gradients are read after backward */
   return LOOM_OK;
 }
 

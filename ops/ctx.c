@@ -28,6 +28,7 @@ void loom_ctx_free(loom_ctx *cx) {
   if (!cx) return;
   lm_tape_forget(cx);
   if (cx->own_arena) loom_arena_free(cx->arena);
+  free(cx->free_grads);
   free(cx);
 }
 
@@ -103,16 +104,31 @@ void *lm_scratch(loom_ctx *cx, const char *op, size_t bytes) {
   return p;
 }
 
+void lm_ctx_reuse_grads(loom_ctx *cx, bool on) { cx->reuse_grads = on; }
+
+/* The smallest handed-on buffer that holds n floats, taken off the list; or NULL. */
+static float *reused(loom_ctx *cx, size_t n) {
+  size_t best = cx->n_free;
+  for (size_t i = 0; i < cx->n_free; ++i)
+    if (cx->free_grads[i].n >= n && (best == cx->n_free || cx->free_grads[i].n < cx->free_grads[best].n))
+      best = i;
+  if (best == cx->n_free) return NULL;
+  float *p = cx->free_grads[best].p;
+  cx->free_grads[best] = cx->free_grads[--cx->n_free];
+  return p;
+}
+
 float *lm_grad(loom_ctx *cx, loom_tensor *t) {
   if (!t->requires_grad || t->dtype != LOOM_F32) return NULL;
-  if (!t->grad) {
-    t->grad = loom_arena_alloc(cx->arena, (size_t)t->size * sizeof(float));
-    if (!t->grad) {
-      lm_fail(cx, LOOM_ENOMEM, "loom_backward", "cannot allocate a gradient: %s",
-              loom_arena_error(cx->arena));
-      return NULL;
-    }
-    memset(t->grad, 0, (size_t)t->size * sizeof(float));
+  if (t->grad) return t->grad;
+  const size_t n = (size_t)t->size;
+  float *g = cx->reuse_grads ? reused(cx, n) : NULL;
+  if (!g) g = loom_arena_alloc(cx->arena, n * sizeof(float));
+  if (!g) {
+    lm_fail(cx, LOOM_ENOMEM, "loom_backward", "cannot allocate a gradient: %s", loom_arena_error(cx->arena));
+    return NULL;
   }
-  return t->grad;
+  memset(g, 0, n * sizeof(float));
+  t->grad = g;
+  return g;
 }

@@ -41,7 +41,19 @@ struct loom_ctx {
   lm_tape_chunk *tape; /* newest chunk; chunks live in the arena */
   loom_tensor *seed;   /* where backward started: its grad is in the arena too */
   size_t tape_len;
+  /* With reuse_grads (models set it), backward hands an op output's gradient buffer on
+   * once that op's backward has run (nothing reads it after), and lm_grad takes buffers
+   * from here before the arena: a step holds far fewer gradients at once. */
+  bool reuse_grads;
+  struct lm_free_grad {
+    float *p;
+    size_t n;
+  } *free_grads;
+  size_t n_free, cap_free;
 };
+
+/* Models' steps: reuse activation gradients within backward (see reuse_grads). */
+void lm_ctx_reuse_grads(loom_ctx *cx, bool on);
 
 /* Record an error on the ctx (the first one of a step is kept) and as the thread's
  * last error; returns status. */

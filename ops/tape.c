@@ -1,4 +1,5 @@
 /* tape.c - the autograd tape: records appended by ops, walked in reverse by backward. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -44,9 +45,27 @@ void lm_tape_forget(loom_ctx *cx) {
     }
   if (cx->seed) cx->seed->grad = NULL;
   cx->seed = NULL;
+  cx->n_free = 0; /* the buffers go with the arena's reset */
   cx->tape = NULL;
   cx->tape_len = 0;
   cx->backward_done = false;
+}
+
+/* An op's output gradient, read by nothing once its backward has run (its consumers
+ * ran before it), goes on the list lm_grad takes buffers from. */
+static bool hand_on(loom_ctx *cx, loom_tensor *t) {
+  if (cx->n_free == cx->cap_free) {
+    const size_t cap = cx->cap_free ? 2 * cx->cap_free : 64;
+    struct lm_free_grad *p = realloc(cx->free_grads, cap * sizeof *p);
+    if (!p) {
+      lm_fail(cx, LOOM_ENOMEM, "loom_backward", "out of memory");
+      return false;
+    }
+    cx->free_grads = p, cx->cap_free = cap;
+  }
+  cx->free_grads[cx->n_free++] = (struct lm_free_grad){t->grad, (size_t)t->size};
+  t->grad = NULL;
+  return true;
 }
 
 int loom_backward_from(loom_ctx *cx, loom_tensor *out, const float *out_grad) {
@@ -73,6 +92,7 @@ int loom_backward_from(loom_ctx *cx, loom_tensor *out, const float *out_grad) {
       if (!r->out->grad) continue; /* the output does not reach `out` */
       const int st = r->backward(cx, r);
       if (st != LOOM_OK) return st;
+      if (cx->reuse_grads && r->out != out && !hand_on(cx, r->out)) return cx->status;
     }
   cx->backward_done = true;
   return LOOM_OK;
