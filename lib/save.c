@@ -13,7 +13,6 @@
 typedef struct named_weight {
   char name[LM_ST_MAX_NAME];
   loom_tensor *t;
-  int index; /* in m->weights */
 } named_weight;
 
 static int weight_index(const loom_model *m, const loom_tensor *t) {
@@ -31,7 +30,7 @@ static void gather(const loom_model *top, const loom_model *m, named_weight *out
       const int at = weight_index(top, l->w[k]);
       if (at < 0 || out[at].t) continue;
       snprintf(out[at].name, sizeof out[at].name, "%s/%s", l->name, l->w_name[k]);
-      out[at].t = l->w[k], out[at].index = at;
+      out[at].t = l->w[k];
       ++*n;
     }
   }

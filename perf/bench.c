@@ -117,6 +117,20 @@ static const bench_result *find(const bench_report *rep, const char *name) {
   return NULL;
 }
 
+void bench_add_with_reference(bench_report *rep, bench_result r, const char *who, double seconds,
+                              FILE *out) {
+  bench_add(rep, r);
+  if (seconds > 0) {
+    bench_result t = {.median_s = seconds, .min_s = seconds, .max_s = seconds, .reps = r.reps,
+                      .calls_per_rep = 1, .work = r.work, .unit = r.unit};
+    snprintf(t.name, sizeof t.name, "%.*s/%s", (int)(sizeof t.name - 2 - strlen(who)), r.name, who);
+    bench_add(rep, t);
+    snprintf(rep->results[rep->n - 2].baseline, sizeof t.baseline, "%s", t.name);
+    bench_print_row(out, rep, &rep->results[rep->n - 1]);
+  }
+  bench_print_row(out, rep, &rep->results[rep->n - (seconds > 0 ? 2 : 1)]);
+}
+
 void bench_print_header(FILE *f) {
   fprintf(f, "%-36s %11s %11s %11s %10s %8s  %s\n", "benchmark", "median", "min", "max", "rate",
           "unit", "vs baseline (median time ratio)");

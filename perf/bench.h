@@ -53,6 +53,11 @@ typedef struct bench_report {
 } bench_report;
 
 void bench_add(bench_report *rep, bench_result r);
+/* Add r, and when seconds > 0 a row for another library's time per call measured
+ * outside the runner (PyTorch's, from its script): named "<r.name>/<who>", with r's work
+ * and unit, made r's baseline. Prints the reference row, then r. */
+void bench_add_with_reference(bench_report *rep, bench_result r, const char *who, double seconds,
+                              FILE *out);
 /* Table header / one row (ratio against the named baseline if there is one). */
 void bench_print_header(FILE *f);
 void bench_print_row(FILE *f, const bench_report *rep, const bench_result *r);

@@ -118,20 +118,11 @@ int main(int argc, char **argv) {
     prepare(&cases[i]);
     for (int bw = 0; bw < 2; ++bw) {
       cases[i].backward = bw;
-      char name[64]; /* room for "/pytorch" in a result name */
+      char name[64];
       snprintf(name, sizeof name, "%s/%s", cases[i].name, bw ? "fwd+bwd" : "fwd");
-      bench_result r = bench_run(name, run, &cases[i], 1.0, "call/s", &opts);
-      bench_add(&report, r);
       const double theirs = torch_ms(torch, cases[i].name, bw);
-      if (theirs > 0) { /* PyTorch's time as a baseline row */
-        bench_result t = {.median_s = theirs * 1e-3, .min_s = theirs * 1e-3, .max_s = theirs * 1e-3,
-                          .reps = opts.reps, .calls_per_rep = 1, .work = 1.0, .unit = "call/s"};
-        snprintf(t.name, sizeof t.name, "%s/pytorch", name);
-        bench_add(&report, t);
-        snprintf(report.results[report.n - 2].baseline, sizeof t.baseline, "%s", t.name);
-        bench_print_row(stdout, &report, &report.results[report.n - 1]);
-      }
-      bench_print_row(stdout, &report, &report.results[report.n - (theirs > 0 ? 2 : 1)]);
+      bench_add_with_reference(&report, bench_run(name, run, &cases[i], 1.0, "call/s", &opts), "pytorch",
+                               theirs * 1e-3, stdout);
     }
   }
   return bench_finish(&report, json);

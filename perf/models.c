@@ -102,16 +102,6 @@ static bool torch_line(const char *path, const char *model, double v[3]) {
   return found;
 }
 
-static void add_torch_row(bench_report *rep, const char *name, double samples_s, int64_t samples, int reps) {
-  bench_result t = {.median_s = (double)samples / samples_s, .reps = reps, .calls_per_rep = 1,
-                    .work = (double)samples, .unit = "samples/s"};
-  t.min_s = t.max_s = t.median_s;
-  snprintf(t.name, sizeof t.name, "%s/pytorch", name);
-  bench_add(rep, t);
-  snprintf(rep->results[rep->n - 2].baseline, sizeof t.baseline, "%s", t.name);
-  bench_print_row(stdout, rep, &rep->results[rep->n - 1]);
-}
-
 int main(int argc, char **argv) {
   const char *json = NULL, *model = NULL, *torch = NULL;
   bench_opts opts = {.reps = 7};
@@ -140,13 +130,11 @@ int main(int argc, char **argv) {
   const bool have = torch_line(torch, model, theirs);
   char name[64];
   snprintf(name, sizeof name, "%s/train", model);
-  bench_add(&report, bench_run(name, train, &c, (double)c.samples, "samples/s", &opts));
-  if (have) add_torch_row(&report, name, theirs[0], c.samples, opts.reps);
-  bench_print_row(stdout, &report, &report.results[have ? report.n - 2 : report.n - 1]);
+  bench_add_with_reference(&report, bench_run(name, train, &c, (double)c.samples, "samples/s", &opts),
+                           "pytorch", have ? (double)c.samples / theirs[0] : 0, stdout);
   snprintf(name, sizeof name, "%s/predict", model);
-  bench_add(&report, bench_run(name, predict, &c, (double)c.samples, "samples/s", &opts));
-  if (have) add_torch_row(&report, name, theirs[1], c.samples, opts.reps);
-  bench_print_row(stdout, &report, &report.results[have ? report.n - 2 : report.n - 1]);
+  bench_add_with_reference(&report, bench_run(name, predict, &c, (double)c.samples, "samples/s", &opts),
+                           "pytorch", have ? (double)c.samples / theirs[1] : 0, stdout);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   const double rss = (double)ru.ru_maxrss / 1024.0;

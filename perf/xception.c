@@ -36,15 +36,6 @@ static void train(void *p) {
   }
 }
 
-static void add_torch(bench_report *rep, const char *name, double img_s, int reps) {
-  bench_result t = {.median_s = 8.0 / img_s, .reps = reps, .calls_per_rep = 1, .work = 8.0, .unit = "img/s"};
-  t.min_s = t.max_s = t.median_s;
-  snprintf(t.name, sizeof t.name, "%s/pytorch", name);
-  bench_add(rep, t);
-  snprintf(rep->results[rep->n - 2].baseline, sizeof t.baseline, "%s", t.name);
-  bench_print_row(stdout, rep, &rep->results[rep->n - 1]);
-}
-
 int main(int argc, char **argv) {
   const char *json = NULL, *torch = NULL;
   bench_opts opts = {.reps = 5, .warmup = 1};
@@ -77,12 +68,10 @@ int main(int argc, char **argv) {
   printf("loom %s Xception 299x299x3 batch 8: SIMD %s, %d threads\n", loom_version(), loom_simd_target(),
          loom_get_num_threads());
   bench_print_header(stdout);
-  bench_add(&rep, bench_run("xception/forward", forward, &c, 8.0, "img/s", &opts));
-  if (have) add_torch(&rep, "xception/forward", theirs[0], opts.reps);
-  bench_print_row(stdout, &rep, &rep.results[have ? rep.n - 2 : rep.n - 1]);
-  bench_add(&rep, bench_run("xception/train", train, &c, 8.0, "img/s", &opts));
-  if (have) add_torch(&rep, "xception/train", theirs[1], opts.reps);
-  bench_print_row(stdout, &rep, &rep.results[have ? rep.n - 2 : rep.n - 1]);
+  bench_add_with_reference(&rep, bench_run("xception/forward", forward, &c, 8.0, "img/s", &opts), "pytorch",
+                           have ? 8.0 / theirs[0] : 0, stdout);
+  bench_add_with_reference(&rep, bench_run("xception/train", train, &c, 8.0, "img/s", &opts), "pytorch",
+                           have ? 8.0 / theirs[1] : 0, stdout);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   const double rss = (double)ru.ru_maxrss / 1024.0;
