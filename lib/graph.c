@@ -188,7 +188,7 @@ lm_call *lm_call_new(loom_layer *l, int n_in, loom_node *const *in, int n_out,
 
 /* ---------------------------------------------------------------- Input */
 
-static const lm_layer_vt input_vt = {"InputLayer", "input", 0, 0, NULL, NULL};
+static const lm_layer_vt input_vt = {"InputLayer", "input", 0, 0, NULL, NULL, NULL};
 
 loom_node *loom_input(loom_graph *g, const loom_input_opts *o) {
   if (!g) {

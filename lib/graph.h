@@ -40,12 +40,21 @@ struct lm_call {
   loom_node *out[LOOM_MAX_IO];
 };
 
+/* Inference with a BatchNormalization folded into the layer before it: the layer scales
+ * its kernel's output columns and its bias by `scale` and adds `shift` (per output
+ * channel), then applies `act` (an Activation after the BN, fused; LINEAR when none). */
+typedef struct lm_fold {
+  const float *scale, *shift;
+  loom_activation act;
+} lm_fold;
+
 /* What a run asks of a layer. */
 typedef struct lm_run {
   loom_ctx *cx;
   bool training;
   /* Set for a call whose output feeds a cross-entropy: also produce the logits. */
   bool want_logits;
+  const lm_fold *fold; /* only for a layer whose vt->foldable said yes */
 } lm_run;
 
 typedef struct lm_layer_vt {
@@ -60,6 +69,9 @@ typedef struct lm_layer_vt {
    * run->want_logits, out_logits[0] receives the pre-activation (or stays NULL). */
   int (*forward)(loom_layer *l, const lm_run *run, int n, loom_tensor **in, loom_tensor **out,
                  loom_tensor **out_logits);
+  /* NULL, or whether the layer's forward can now take run->fold (its own activation is
+   * linear and its kernel is [..., output channels]). */
+  bool (*foldable)(const loom_layer *l);
 } lm_layer_vt;
 
 struct loom_layer {
@@ -98,6 +110,7 @@ struct loom_graph {
   lm_rng rng;
   uint64_t seed;
   bool loading; /* building from a file: the weights are read, not drawn */
+  bool no_bn_fold; /* inference runs BatchNormalization on its own (tests compare) */
   /* Everything made here, for naming and freeing. */
   int n_layers, cap_layers;
   loom_layer **layers;

@@ -64,20 +64,25 @@ static int conv_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **i
                         loom_tensor **out, loom_tensor **logits) {
   (void)n;
   const loom_conv_opts *o = &l->o.conv;
-  loom_tensor *bias = l->n_weights > 1 ? l->w[1] : NULL;
+  loom_tensor *kernel = l->w[0], *bias = l->n_weights > 1 ? l->w[1] : NULL;
+  if (!lm_fold_weights(run, o->filters, &kernel, &bias)) return loom_ctx_status(run->cx);
   const bool split = lm_wants_split(run, o->activation);
-  const loom_activation act = split ? LOOM_LINEAR : o->activation;
-  loom_tensor *y = l->rank == 1 ? loom_conv1d(run->cx, in[0], l->w[0], bias, o->strides[0],
+  const loom_activation act = run->fold ? run->fold->act : split ? LOOM_LINEAR : o->activation;
+  loom_tensor *y = l->rank == 1 ? loom_conv1d(run->cx, in[0], kernel, bias, o->strides[0],
                                               o->dilation_rate, o->padding, act)
-                                : loom_conv2d(run->cx, in[0], l->w[0], bias, o->strides[0],
+                                : loom_conv2d(run->cx, in[0], kernel, bias, o->strides[0],
                                               o->strides[1], o->padding, act);
   if (split) logits[0] = y, y = lm_activate(run, y, o->activation);
   out[0] = y;
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt conv1d_vt = {"Conv1D", "conv1d", 1, 1, conv_build, conv_forward};
-static const lm_layer_vt conv2d_vt = {"Conv2D", "conv2d", 1, 1, conv_build, conv_forward};
+static bool conv_foldable(const loom_layer *l) { return l->o.conv.activation == LOOM_LINEAR; }
+
+static const lm_layer_vt conv1d_vt = {"Conv1D", "conv1d", 1, 1, conv_build, conv_forward,
+                                      conv_foldable};
+static const lm_layer_vt conv2d_vt = {"Conv2D", "conv2d", 1, 1, conv_build, conv_forward,
+                                      conv_foldable};
 
 static loom_layer *conv_new(loom_graph *g, const loom_conv_opts *o, int dims) {
   const char *type = dims == 1 ? "Conv1D" : "Conv2D";

@@ -103,18 +103,22 @@ static int dense_build(loom_layer *l, int n, loom_node *const *in, int *n_out, l
 static int dense_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
                          loom_tensor **out, loom_tensor **logits) {
   (void)n;
-  const loom_activation act = l->o.dense.activation;
-  loom_tensor *bias = l->n_weights > 1 ? l->w[1] : NULL;
+  const loom_activation act = run->fold ? run->fold->act : l->o.dense.activation;
+  loom_tensor *kernel = l->w[0], *bias = l->n_weights > 1 ? l->w[1] : NULL;
+  if (!lm_fold_weights(run, l->o.dense.units, &kernel, &bias)) return loom_ctx_status(run->cx);
   if (lm_wants_split(run, act)) {
-    logits[0] = loom_dense(run->cx, in[0], l->w[0], bias, LOOM_LINEAR);
+    logits[0] = loom_dense(run->cx, in[0], kernel, bias, LOOM_LINEAR);
     out[0] = lm_activate(run, logits[0], act);
   } else {
-    out[0] = loom_dense(run->cx, in[0], l->w[0], bias, act);
+    out[0] = loom_dense(run->cx, in[0], kernel, bias, act);
   }
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt dense_vt = {"Dense", "dense", 1, 1, dense_build, dense_forward};
+static bool dense_foldable(const loom_layer *l) { return l->o.dense.activation == LOOM_LINEAR; }
+
+static const lm_layer_vt dense_vt = {"Dense", "dense", 1, 1, dense_build, dense_forward,
+                                     dense_foldable};
 
 loom_layer *loom_layer_dense(loom_graph *g, const loom_dense_opts *o) {
   if (g && o && o->units <= 0) {
@@ -145,7 +149,7 @@ static int activation_forward(loom_layer *l, const lm_run *run, int n, loom_tens
 }
 
 static const lm_layer_vt activation_vt = {"Activation", "activation", 1, 1, same_shape_build,
-                                          activation_forward};
+                                          activation_forward, NULL};
 
 loom_layer *loom_layer_activation(loom_graph *g, const loom_layer_opts *o) {
   if (g && o && !activation_ok(g, "Activation", o->activation)) return NULL;
@@ -176,7 +180,7 @@ static int flatten_forward(loom_layer *l, const lm_run *run, int n, loom_tensor 
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt flatten_vt = {"Flatten", "flatten", 1, 1, flatten_build, flatten_forward};
+static const lm_layer_vt flatten_vt = {"Flatten", "flatten", 1, 1, flatten_build, flatten_forward, NULL};
 
 loom_layer *loom_layer_flatten(loom_graph *g, const loom_layer_opts *o) {
   return lm_layer_from(g, &flatten_vt, o, sizeof *o, o ? o->name : NULL);
@@ -202,7 +206,7 @@ static int dropout_forward(loom_layer *l, const lm_run *run, int n, loom_tensor 
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt dropout_vt = {"Dropout", "dropout", 1, 1, same_shape_build, dropout_forward};
+static const lm_layer_vt dropout_vt = {"Dropout", "dropout", 1, 1, same_shape_build, dropout_forward, NULL};
 
 loom_layer *loom_layer_dropout(loom_graph *g, const loom_layer_opts *o) {
   if (g && o && !(o->rate >= 0.0f && o->rate < 1.0f)) {

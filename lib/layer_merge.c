@@ -34,7 +34,7 @@ static int add_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt add_vt = {"Add", "add", 2, LOOM_MAX_IO, add_build, add_forward};
+static const lm_layer_vt add_vt = {"Add", "add", 2, LOOM_MAX_IO, add_build, add_forward, NULL};
 
 loom_layer *loom_layer_add(loom_graph *g, const loom_layer_opts *o) {
   return lm_layer_from(g, &add_vt, o, sizeof *o, o ? o->name : NULL);
@@ -74,7 +74,7 @@ static int concat_forward(loom_layer *l, const lm_run *run, int n, loom_tensor *
 }
 
 static const lm_layer_vt concat_vt = {"Concatenate", "concatenate", 2, LOOM_MAX_IO, concat_build,
-                                      concat_forward};
+                                      concat_forward, NULL};
 
 loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts *o) {
   return lm_layer_from(g, &concat_vt, o, sizeof *o, o ? o->name : NULL);

@@ -36,7 +36,7 @@ static int bn_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt bn_vt = {"BatchNormalization", "batch_normalization", 1, 1, bn_build, bn_forward};
+static const lm_layer_vt bn_vt = {"BatchNormalization", "batch_normalization", 1, 1, bn_build, bn_forward, NULL};
 
 loom_layer *loom_layer_batch_normalization(loom_graph *g, const loom_batch_norm_opts *o) {
   if (!g || !o) return lm_layer_from(g, &bn_vt, o, sizeof *o, NULL);

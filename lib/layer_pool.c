@@ -27,10 +27,10 @@ static int pool_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **i
 }
 
 static const lm_layer_vt pool_vt[4] = {
-    {"MaxPooling1D", "max_pooling1d", 1, 1, pool_build, pool_forward},
-    {"MaxPooling2D", "max_pooling2d", 1, 1, pool_build, pool_forward},
-    {"AveragePooling1D", "average_pooling1d", 1, 1, pool_build, pool_forward},
-    {"AveragePooling2D", "average_pooling2d", 1, 1, pool_build, pool_forward},
+    {"MaxPooling1D", "max_pooling1d", 1, 1, pool_build, pool_forward, NULL},
+    {"MaxPooling2D", "max_pooling2d", 1, 1, pool_build, pool_forward, NULL},
+    {"AveragePooling1D", "average_pooling1d", 1, 1, pool_build, pool_forward, NULL},
+    {"AveragePooling2D", "average_pooling2d", 1, 1, pool_build, pool_forward, NULL},
 };
 
 static loom_layer *pool_new(loom_graph *g, const loom_pool_opts *o, int kind, int dims) {
@@ -74,10 +74,10 @@ static int global_forward(loom_layer *l, const lm_run *run, int n, loom_tensor *
 }
 
 static const lm_layer_vt global_vt[4] = {
-    {"GlobalMaxPooling1D", "global_max_pooling1d", 1, 1, global_build, global_forward},
-    {"GlobalMaxPooling2D", "global_max_pooling2d", 1, 1, global_build, global_forward},
-    {"GlobalAveragePooling1D", "global_average_pooling1d", 1, 1, global_build, global_forward},
-    {"GlobalAveragePooling2D", "global_average_pooling2d", 1, 1, global_build, global_forward},
+    {"GlobalMaxPooling1D", "global_max_pooling1d", 1, 1, global_build, global_forward, NULL},
+    {"GlobalMaxPooling2D", "global_max_pooling2d", 1, 1, global_build, global_forward, NULL},
+    {"GlobalAveragePooling1D", "global_average_pooling1d", 1, 1, global_build, global_forward, NULL},
+    {"GlobalAveragePooling2D", "global_average_pooling2d", 1, 1, global_build, global_forward, NULL},
 };
 
 static loom_layer *global_new(loom_graph *g, const loom_layer_opts *o, int kind, int dims) {

@@ -39,27 +39,34 @@ static int sep_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
                        loom_tensor **logits) {
   (void)n;
   const loom_separable_opts *o = &l->o.sep;
-  const bool has_bias = o->use_bias != LOOM_NO;
-  loom_tensor *bias = has_bias ? l->w[separable(l) ? 2 : 1] : NULL;
+  const bool sep = separable(l);
+  loom_tensor *kernel = l->w[sep ? 1 : 0], *bias = o->use_bias != LOOM_NO ? l->w[sep ? 2 : 1] : NULL;
+  const int64_t cout = sep ? kernel->shape[3] : kernel->shape[2] * kernel->shape[3];
+  if (!lm_fold_weights(run, cout, &kernel, &bias)) return loom_ctx_status(run->cx);
   const bool split = lm_wants_split(run, o->activation);
+  const loom_activation act = run->fold ? run->fold->act : o->activation;
   loom_tensor *z;
-  if (separable(l)) {
+  if (sep) {
     loom_tensor *d = loom_depthwise_conv2d(run->cx, in[0], l->w[0], NULL, o->strides[0], o->strides[1], o->padding);
-    z = loom_conv2d(run->cx, d, l->w[1], bias, 1, 1, LOOM_VALID, split ? LOOM_LINEAR : o->activation);
+    z = loom_conv2d(run->cx, d, kernel, bias, 1, 1, LOOM_VALID, split ? LOOM_LINEAR : act);
     if (!split) {
       out[0] = z;
       return loom_ctx_status(run->cx);
     }
   } else {
-    z = loom_depthwise_conv2d(run->cx, in[0], l->w[0], bias, o->strides[0], o->strides[1], o->padding);
+    z = loom_depthwise_conv2d(run->cx, in[0], kernel, bias, o->strides[0], o->strides[1], o->padding);
   }
   if (split) logits[0] = z;
-  out[0] = lm_activate(run, z, o->activation);
+  out[0] = lm_activate(run, z, act);
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt depthwise_vt = {"DepthwiseConv2D", "depthwise_conv2d", 1, 1, sep_build, sep_forward};
-static const lm_layer_vt separable_vt = {"SeparableConv2D", "separable_conv2d", 1, 1, sep_build, sep_forward};
+static bool sep_foldable(const loom_layer *l) { return l->o.sep.activation == LOOM_LINEAR; }
+
+static const lm_layer_vt depthwise_vt = {"DepthwiseConv2D", "depthwise_conv2d", 1, 1, sep_build, sep_forward,
+                                         sep_foldable};
+static const lm_layer_vt separable_vt = {"SeparableConv2D", "separable_conv2d", 1, 1, sep_build, sep_forward,
+                                         sep_foldable};
 
 static loom_layer *sep_new(loom_graph *g, const loom_separable_opts *o, const lm_layer_vt *vt) {
   if (!g || !o) return lm_layer_from(g, vt, o, sizeof *o, NULL);

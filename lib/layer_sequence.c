@@ -27,7 +27,7 @@ static int embedding_forward(loom_layer *l, const lm_run *run, int n, loom_tenso
 }
 
 static const lm_layer_vt embedding_vt = {"Embedding", "embedding", 1, 1, embedding_build,
-                                         embedding_forward};
+                                         embedding_forward, NULL};
 
 loom_layer *loom_layer_embedding(loom_graph *g, const loom_embedding_opts *o) {
   if (g && o && (o->input_dim <= 0 || o->output_dim <= 0)) {
@@ -77,7 +77,7 @@ static int lstm_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **i
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt lstm_vt = {"LSTM", "lstm", 1, 1, lstm_build, lstm_forward};
+static const lm_layer_vt lstm_vt = {"LSTM", "lstm", 1, 1, lstm_build, lstm_forward, NULL};
 
 loom_layer *loom_layer_lstm(loom_graph *g, const loom_lstm_opts *o) {
   if (g && o && o->units <= 0) {

@@ -20,5 +20,10 @@ bool lm_check_built_dim(loom_layer *l, const loom_node *x, int axis, int64_t wan
 loom_tensor *lm_activate(const lm_run *run, loom_tensor *z, loom_activation act);
 bool lm_wants_split(const lm_run *run, loom_activation act);
 const char *lm_activation_name(loom_activation act);
+/* The kernel ([..., cout] flattened) and bias a layer runs with: its own, or with
+ * run->fold, new ones in the
+ * run's arena with the BatchNormalization after it folded in (bias made when the layer
+ * has none). False with the ctx's error on failure. */
+bool lm_fold_weights(const lm_run *run, int64_t cout, loom_tensor **kernel, loom_tensor **bias);
 
 #endif

@@ -6,7 +6,7 @@
 #include "lib/model.h"
 
 void lm_model_free(loom_model *m) {
-  free(m->order), free(m->layers), free(m->weights), free(m->slot1), free(m->slot2);
+  free(m->order), free(m->fold), free(m->layers), free(m->weights), free(m->slot1), free(m->slot2);
   for (int i = 0; i < (int)(sizeof m->hist.values / sizeof m->hist.values[0]); ++i)
     free(m->hist.values[i]);
   loom_ctx_free(m->cx);
@@ -52,7 +52,7 @@ static int model_layer_forward(loom_layer *l, const lm_run *run, int n, loom_ten
 }
 
 static const lm_layer_vt model_vt = {"Functional", "model", 1, LOOM_MAX_IO, model_layer_build,
-                                     model_layer_forward};
+                                     model_layer_forward, NULL};
 
 loom_layer *loom_model_layer(loom_model *m) { return m ? m->layer : NULL; }
 
@@ -229,7 +229,7 @@ loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o) {
       lm_graph_fail(g, LOOM_EINVAL, "Model: output %d belongs to another graph", i);
       ok = false;
     }
-  ok = ok && order_model(m);
+  ok = ok && order_model(m) && lm_model_plan_folds(m);
   if (ok) {
     m->layer = lm_layer_new(g, &model_vt, o->name);
     ok = m->layer != NULL;
@@ -249,10 +249,12 @@ loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o) {
 /* ---------------------------------------------------------------- run */
 
 int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const bool *want_logits) {
+  const bool fold = !run->training && !m->g->no_bn_fold;
   for (int i = 0; i < m->n_order; ++i) {
     lm_call *c = m->order[i];
     loom_node *first = c->out[0];
     first->logits = NULL;
+    if (fold && m->fold[i].done) continue; /* its value came with an earlier call's */
     int in_i = -1;
     for (int k = 0; k < m->n_in; ++k)
       if (m->in[k] == first) in_i = k;
@@ -264,6 +266,13 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
     for (int k = 0; k < c->n_in; ++k) xs[k] = c->in[k]->value;
     lm_run r = *run;
     r.want_logits = false;
+    lm_fold fd;
+    r.fold = NULL;
+    if (fold && m->fold[i].bn >= 0) {
+      const int st = lm_fold_prepare(m, i, run->cx, &fd);
+      if (st) return lm_graph_fail(m->g, st, "%s: %s", c->layer->name, loom_ctx_error(run->cx));
+      r.fold = &fd;
+    }
     for (int k = 0; want_logits && k < m->n_out; ++k)
       if (m->out[k] == first && want_logits[k]) r.want_logits = true;
     const int st = c->layer->vt->forward(c->layer, &r, c->n_in, xs, ys, zs);
@@ -274,6 +283,10 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
       return s ? s : LOOM_EINVAL;
     }
     for (int k = 0; k < c->n_out; ++k) c->out[k]->value = ys[k], c->out[k]->logits = zs[k];
+    if (r.fold) {
+      m->order[m->fold[i].bn]->out[0]->value = ys[0];
+      if (m->fold[i].act >= 0) m->order[m->fold[i].act]->out[0]->value = ys[0];
+    }
   }
   return LOOM_OK;
 }

@@ -38,6 +38,13 @@ struct loom_history {
   float *values[4 * LM_MAX_METRICS * LOOM_MAX_IO]; /* cap_epochs each */
 };
 
+/* Inference folds the BatchNormalization call order[bn] into this call, and the ReLU
+ * Activation call order[act] too (-1: none); done: an earlier call computes this one. */
+typedef struct lm_fold_plan {
+  int bn, act;
+  bool done;
+} lm_fold_plan;
+
 struct loom_model {
   loom_graph *g;
   loom_layer *layer; /* the model as a layer; its name is the model's */
@@ -45,6 +52,7 @@ struct loom_model {
   loom_node *in[LOOM_MAX_IO], *out[LOOM_MAX_IO];
   int n_order;
   lm_call **order; /* the calls to run, inputs included, in a topological order */
+  lm_fold_plan *fold; /* per call of order: what inference folds (fold.c) */
   int n_layers;
   loom_layer **layers; /* Keras' model.layers: by depth, inputs first */
   bool sequential_like; /* summary without the Connected to column */
@@ -70,6 +78,9 @@ void lm_model_free(loom_model *m);
  * values (and logits where spec asks, when want_logits is non-NULL). */
 int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const bool *want_logits);
 bool lm_is_input_layer(const loom_layer *l);
+/* fold.c: make m->fold; the scale and shift of the BN folded into call i, in cx. */
+bool lm_model_plan_folds(loom_model *m);
+int lm_fold_prepare(const loom_model *m, int i, loom_ctx *cx, lm_fold *f);
 /* Parameters of a layer (a nested model counts all of its own). */
 int64_t lm_layer_count_params(const loom_layer *l, bool trainable_only);
 

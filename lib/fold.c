@@ -1,0 +1,89 @@
+/* fold.c - inference with each BatchNormalization folded into the Conv1D, Conv2D,
+ * DepthwiseConv2D, SeparableConv2D or Dense before it (that layer's output read by the
+ * BN alone), and a ReLU Activation after the BN fused into the same op: one pass and one
+ * tensor where there were three. The plan is made with the model; the folded weights
+ * are made per run from the current weights, so training in between is seen. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/layers.h"
+#include "lib/model.h"
+#include "ops/ops.h"
+
+static bool is_type(const loom_layer *l, const char *type) { return !strcmp(l->vt->type, type); }
+
+/* The one call of m->order after `from` that reads x (once), or -1: none, several, or x
+ * is an output of the model. */
+static int sole_reader(const loom_model *m, const loom_node *x, int from) {
+  for (int k = 0; k < m->n_out; ++k)
+    if (m->out[k] == x) return -1;
+  int who = -1;
+  for (int i = from; i < m->n_order; ++i) {
+    const lm_call *c = m->order[i];
+    for (int k = 0; k < c->n_in; ++k)
+      if (c->in[k] == x) {
+        if (who >= 0) return -1;
+        who = i;
+      }
+  }
+  return who;
+}
+
+bool lm_model_plan_folds(loom_model *m) {
+  m->fold = malloc(sizeof *m->fold * (size_t)(m->n_order ? m->n_order : 1));
+  if (!m->fold) {
+    lm_graph_fail(m->g, LOOM_ENOMEM, "out of memory");
+    return false;
+  }
+  for (int i = 0; i < m->n_order; ++i) m->fold[i] = (lm_fold_plan){-1, -1, false};
+  for (int i = 0; i < m->n_order; ++i) {
+    const lm_call *c = m->order[i];
+    if (!c->layer->vt->foldable || c->n_out != 1 || !c->layer->vt->foldable(c->layer)) continue;
+    const int bn = sole_reader(m, c->out[0], i + 1);
+    if (bn < 0 || !is_type(m->order[bn]->layer, "BatchNormalization")) continue;
+    m->fold[i].bn = bn, m->fold[bn].done = true;
+    const int act = sole_reader(m, m->order[bn]->out[0], bn + 1);
+    if (act >= 0 && is_type(m->order[act]->layer, "Activation") &&
+        m->order[act]->layer->o.misc.activation == LOOM_RELU)
+      m->fold[i].act = act, m->fold[act].done = true;
+  }
+  return true;
+}
+
+/* The scale and shift of the BN folded into call i: gamma / sqrt(var + eps) and
+ * beta - mean * scale, in the run's arena. */
+int lm_fold_prepare(const loom_model *m, int i, loom_ctx *cx, lm_fold *f) {
+  const lm_fold_plan *p = &m->fold[i];
+  loom_layer *bn = m->order[p->bn]->layer;
+  const loom_tensor *mean = loom_layer_weight(bn, "moving_mean");
+  const float *gamma = loom_tensor_f32(loom_layer_weight(bn, "gamma"));
+  const float *beta = loom_tensor_f32(loom_layer_weight(bn, "beta"));
+  const float *mv = loom_tensor_f32(loom_layer_weight(bn, "moving_variance")), *mm = mean->data;
+  const int64_t c = mean->size;
+  float *s = lm_scratch(cx, "BatchNormalization fold", 2 * (size_t)c * sizeof(float));
+  if (!s) return loom_ctx_status(cx);
+  for (int64_t j = 0; j < c; ++j) {
+    const float inv = (float)(1.0 / sqrt((double)mv[j] + bn->o.bn.epsilon));
+    s[j] = (gamma ? gamma[j] : 1.0f) * inv;
+    s[c + j] = (beta ? beta[j] : 0.0f) - mm[j] * s[j];
+  }
+  *f = (lm_fold){s, s + c, p->act >= 0 ? LOOM_RELU : LOOM_LINEAR};
+  return LOOM_OK;
+}
+
+bool lm_fold_weights(const lm_run *run, int64_t cout, loom_tensor **kernel, loom_tensor **bias) {
+  const lm_fold *f = run->fold;
+  if (!f) return true;
+  const loom_tensor *k = *kernel, *b = *bias;
+  loom_tensor *nk = lm_out(run->cx, "BatchNormalization fold", k->rank, k->shape);
+  loom_tensor *nb = nk ? lm_out(run->cx, "BatchNormalization fold", 1, &cout) : NULL;
+  if (!nb) return false;
+  const float *kv = k->data, *bv = b ? b->data : NULL;
+  float *nkv = nk->data, *nbv = nb->data;
+  for (int64_t r = 0; r < k->size / cout; ++r)
+    for (int64_t j = 0; j < cout; ++j) nkv[r * cout + j] = kv[r * cout + j] * f->scale[j];
+  for (int64_t j = 0; j < cout; ++j) nbv[j] = (bv ? bv[j] * f->scale[j] : 0.0f) + f->shift[j];
+  *kernel = nk, *bias = nb;
+  return true;
+}
