@@ -13,7 +13,7 @@
 #define LOOM_GIT_REV "unknown"
 #endif
 
-static double now_s(void) {
+double bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -30,25 +30,25 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static double time_calls(bench_fn fn, void *arg, long calls) {
-  const double t0 = now_s();
+double bench_time_calls(bench_fn fn, void *arg, long calls) {
+  const double t0 = bench_now();
   for (long i = 0; i < calls; ++i) fn(arg);
-  return now_s() - t0;
+  return bench_now() - t0;
 }
 
 /* Calls per repetition so that one lasts at least min_rep seconds. A few untimed calls
  * first: a first call may compile code (oneDNN's JIT) or fault in fresh memory, and
  * sized by it, a repetition would be a single call. */
-static long calibrate(bench_fn fn, void *arg, double min_rep) {
+long bench_calibrate(bench_fn fn, void *arg, double min_rep) {
   for (int i = 0; i < 3; ++i) fn(arg);
   long calls = 1;
-  for (double t = time_calls(fn, arg, calls); t < min_rep && calls < (1l << 30);
-       t = time_calls(fn, arg, calls))
+  for (double t = bench_time_calls(fn, arg, calls); t < min_rep && calls < (1l << 30);
+       t = bench_time_calls(fn, arg, calls))
     calls = t > 0 ? (long)(calls * (1.2 * min_rep / t)) + 1 : calls * 2;
   return calls;
 }
 
-static void summarise(bench_result *r, const char *name, double *t, int reps, long calls,
+void bench_summarise(bench_result *r, const char *name, double *t, int reps, long calls,
                       double work, const char *unit) {
   qsort(t, (size_t)reps, sizeof *t, cmp_double);
   memset(r, 0, sizeof *r);
@@ -70,11 +70,11 @@ void bench_run_interleaved(int count, const char *const *names, bench_fn const *
   const double min_rep = opts && opts->min_rep_s > 0 ? opts->min_rep_s : 0.02;
   long *calls = malloc((size_t)count * sizeof *calls);
   double *t = malloc((size_t)count * (size_t)reps * sizeof *t);
-  for (int f = 0; f < count; ++f) calls[f] = calibrate(fns[f], args[f], min_rep);
+  for (int f = 0; f < count; ++f) calls[f] = bench_calibrate(fns[f], args[f], min_rep);
   const double pause = opts && count > 1 ? opts->settle_s : 0.0;
   for (int i = 0; i < warmup; ++i)
     for (int f = 0; f < count; ++f) {
-      time_calls(fns[f], args[f], calls[f]);
+      bench_time_calls(fns[f], args[f], calls[f]);
       settle(pause);
     }
   for (int i = 0; i < reps; ++i)
@@ -82,11 +82,11 @@ void bench_run_interleaved(int count, const char *const *names, bench_fn const *
       /* After a pause, an untimed call first: waking threads (and, in a VM, the idle
        * virtual CPU they run on) takes milliseconds that no caller in a loop pays. */
       if (pause > 0) fns[f](args[f]);
-      t[f * reps + i] = time_calls(fns[f], args[f], calls[f]) / (double)calls[f];
+      t[f * reps + i] = bench_time_calls(fns[f], args[f], calls[f]) / (double)calls[f];
       settle(pause);
     }
   for (int f = 0; f < count; ++f)
-    summarise(&out[f], names[f], t + f * reps, reps, calls[f], work, unit);
+    bench_summarise(&out[f], names[f], t + f * reps, reps, calls[f], work, unit);
   free(calls);
   free(t);
 }
@@ -164,7 +164,7 @@ static void cpu_model(char *buf, size_t cap) {
   fclose(f);
 }
 
-static void json_str(FILE *f, const char *s) {
+void bench_json_str(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; ++s) {
     if (*s == '"' || *s == '\\') fputc('\\', f);
@@ -173,9 +173,7 @@ static void json_str(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-int bench_write_json(const bench_report *rep, const char *path) {
-  FILE *f = fopen(path, "w");
-  if (!f) return -1;
+void bench_json_begin(FILE *f, const char *suite, const char *simd, int threads, const char *git) {
   char host[256] = "unknown", cpu[256];
   gethostname(host, sizeof host - 1);
   cpu_model(cpu, sizeof cpu);
@@ -183,29 +181,37 @@ int bench_write_json(const bench_report *rep, const char *path) {
   const time_t t = time(NULL);
   strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
   fprintf(f, "{\n  \"schema\": \"loom-bench-1\",\n  \"suite\": ");
-  json_str(f, rep->suite);
+  bench_json_str(f, suite);
   fprintf(f, ",\n  \"date\": \"%s\",\n  \"machine\": ", date);
-  json_str(f, host);
+  bench_json_str(f, host);
   fprintf(f, ",\n  \"cpu\": ");
-  json_str(f, cpu);
-  fprintf(f, ",\n  \"cores\": %ld,\n  \"simd\": \"%s\",\n  \"threads\": %d,\n",
-          sysconf(_SC_NPROCESSORS_ONLN), loom_simd_target(), loom_get_num_threads());
-  fprintf(f, "  \"git\": \"%s\",\n  \"loom\": \"%s\",\n  \"results\": [\n", LOOM_GIT_REV,
-          loom_version());
-  for (size_t i = 0; i < rep->n; ++i) {
-    const bench_result *r = &rep->results[i];
-    fprintf(f, "    {\"name\": ");
-    json_str(f, r->name);
-    fprintf(f,
-            ", \"median_s\": %.9g, \"min_s\": %.9g, \"max_s\": %.9g, \"reps\": %d, "
-            "\"calls_per_rep\": %ld, \"rate\": %.6g, \"unit\": \"%s\"",
-            r->median_s, r->min_s, r->max_s, r->reps, r->calls_per_rep, bench_rate(r), r->unit);
-    if (r->baseline[0]) {
-      fprintf(f, ", \"baseline\": ");
-      json_str(f, r->baseline);
-    }
-    fprintf(f, "}%s\n", i + 1 < rep->n ? "," : "");
+  bench_json_str(f, cpu);
+  fprintf(f, ",\n  \"cores\": %ld,\n  \"simd\": ", sysconf(_SC_NPROCESSORS_ONLN));
+  bench_json_str(f, simd);
+  fprintf(f, ",\n  \"threads\": %d,\n  \"git\": ", threads);
+  bench_json_str(f, git);
+  fprintf(f, ",\n  \"loom\": \"%s\",\n  \"results\": [\n", loom_version());
+}
+
+void bench_json_result(FILE *f, const bench_result *r, bool last) {
+  fprintf(f, "    {\"name\": ");
+  bench_json_str(f, r->name);
+  fprintf(f,
+          ", \"median_s\": %.9g, \"min_s\": %.9g, \"max_s\": %.9g, \"reps\": %d, "
+          "\"calls_per_rep\": %ld, \"rate\": %.6g, \"unit\": \"%s\"",
+          r->median_s, r->min_s, r->max_s, r->reps, r->calls_per_rep, bench_rate(r), r->unit);
+  if (r->baseline[0]) {
+    fprintf(f, ", \"baseline\": ");
+    bench_json_str(f, r->baseline);
   }
+  fprintf(f, "}%s\n", last ? "" : ",");
+}
+
+int bench_write_json(const bench_report *rep, const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f) return -1;
+  bench_json_begin(f, rep->suite, loom_simd_target(), loom_get_num_threads(), LOOM_GIT_REV);
+  for (size_t i = 0; i < rep->n; ++i) bench_json_result(f, &rep->results[i], i + 1 == rep->n);
   fprintf(f, "  ]\n}\n");
   return fclose(f) == 0 ? 0 : -1;
 }

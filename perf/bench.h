@@ -7,6 +7,7 @@
 #ifndef LOOM_PERF_BENCH_H
 #define LOOM_PERF_BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -42,6 +43,16 @@ void bench_run_interleaved(int count, const char *const *names, bench_fn const *
                            void *const *args, double work, const char *unit,
                            const bench_opts *opts, bench_result *out);
 
+/* The runner's parts, for programs that schedule calls themselves (perf/check_bench.c):
+ * a monotonic clock in seconds; the time of `calls` calls; the calls that make one
+ * repetition last at least min_rep seconds (after 3 untimed calls); a result from the
+ * per-call times t[0..reps) (sorted in place). */
+double bench_now(void);
+double bench_time_calls(bench_fn fn, void *arg, long calls);
+long bench_calibrate(bench_fn fn, void *arg, double min_rep);
+void bench_summarise(bench_result *r, const char *name, double *t, int reps, long calls, double work,
+                     const char *unit);
+
 /* Throughput of a result in its unit (work / median). */
 double bench_rate(const bench_result *r);
 
@@ -62,6 +73,11 @@ void bench_add_with_reference(bench_report *rep, bench_result r, const char *who
 void bench_print_header(FILE *f);
 void bench_print_row(FILE *f, const bench_report *rep, const bench_result *r);
 /* JSON with the machine, CPU, SIMD target, threads and git revision. 0 on success. */
+/* Its parts, for writers that add fields of their own (perf/check.c): the head up to and
+ * with `"results": [`, one result (a comma unless last), a JSON string. */
+void bench_json_begin(FILE *f, const char *suite, const char *simd, int threads, const char *git);
+void bench_json_result(FILE *f, const bench_result *r, bool last);
+void bench_json_str(FILE *f, const char *s);
 int bench_write_json(const bench_report *rep, const char *path);
 void bench_report_free(bench_report *rep);
 /* The end of every benchmark program: JSON to json_path if given (saying where), then

@@ -13,70 +13,7 @@
 
 #include "loom.h"
 #include "perf/bench.h"
-
-typedef struct {
-  const char *name;
-  int kind; /* 0 conv2d, 1 conv1d, 2 lstm */
-  int64_t b, h, w, cin, cout, k;
-  bool backward;
-  loom_arena *params;
-  loom_ctx *cx;
-  loom_tensor *x, *kernel, *rk, *bias;
-  float *seed; /* d loss / d y */
-} layer_case;
-
-static void run(void *p) {
-  layer_case *c = p;
-  loom_ctx_reset(c->cx);
-  loom_ctx_set_training(c->cx, c->backward);
-  loom_tensor *y = c->kind == 0 ? loom_conv2d(c->cx, c->x, c->kernel, c->bias, 1, 1, LOOM_SAME, LOOM_RELU)
-                 : c->kind == 1 ? loom_conv1d(c->cx, c->x, c->kernel, c->bias, 1, 1, LOOM_VALID, LOOM_RELU)
-                                : loom_lstm(c->cx, c->x, c->kernel, c->rk, c->bias, false, false);
-  if (!y) {
-    fprintf(stderr, "%s: %s\n", c->name, loom_ctx_error(c->cx));
-    exit(1);
-  }
-  if (c->backward && loom_backward_from(c->cx, y, c->seed) != LOOM_OK) {
-    fprintf(stderr, "%s: %s\n", c->name, loom_ctx_error(c->cx));
-    exit(1);
-  }
-}
-
-static loom_tensor *filled(loom_arena *a, int rank, const int64_t *shape, float scale, unsigned seed) {
-  loom_tensor *t = loom_tensor_new(a, LOOM_F32, rank, shape);
-  float *v = loom_tensor_f32(t);
-  for (int64_t i = 0; i < t->size; ++i) v[i] = scale * ((float)((i * 2654435761u + seed) % 2001) / 1000.0f - 1.0f);
-  loom_tensor_set_requires_grad(t, true);
-  return t;
-}
-
-static void prepare(layer_case *c) {
-  c->params = loom_arena_new(NULL);
-  c->cx = loom_ctx_new(NULL);
-  loom_arena *a = c->params;
-  int64_t ysize;
-  if (c->kind == 0) {
-    const int64_t sx[4] = {c->b, c->h, c->w, c->cin}, sk[4] = {3, 3, c->cin, c->cout};
-    c->x = filled(a, 4, sx, 1.0f, 1);
-    c->kernel = filled(a, 4, sk, 0.05f, 2);
-    ysize = c->b * c->h * c->w * c->cout;
-  } else if (c->kind == 1) {
-    const int64_t sx[3] = {c->b, c->w, c->cin}, sk[3] = {c->k, c->cin, c->cout};
-    c->x = filled(a, 3, sx, 1.0f, 1);
-    c->kernel = filled(a, 3, sk, 0.05f, 2);
-    ysize = c->b * (c->w - c->k + 1) * c->cout;
-  } else {
-    const int64_t sx[3] = {c->b, c->w, c->cin}, sk[2] = {c->cin, 4 * c->cout}, su[2] = {c->cout, 4 * c->cout};
-    c->x = filled(a, 3, sx, 1.0f, 1);
-    c->kernel = filled(a, 2, sk, 0.1f, 2);
-    c->rk = filled(a, 2, su, 0.1f, 3);
-    ysize = c->b * c->cout;
-  }
-  const int64_t sb[1] = {c->kind == 2 ? 4 * c->cout : c->cout};
-  c->bias = filled(a, 1, sb, 0.1f, 4);
-  c->seed = malloc((size_t)ysize * sizeof(float));
-  for (int64_t i = 0; i < ysize; ++i) c->seed[i] = 1e-3f;
-}
+#include "perf/layer_cases.h"
 
 /* PyTorch's median for this layer and pass from perf/torch_layers.py's output, or 0. */
 static double torch_ms(const char *path, const char *layer, int backward) {
@@ -105,23 +42,23 @@ int main(int argc, char **argv) {
     }
   }
   layer_case cases[] = {
-      {"conv2d_3x3_128_32x32_b32", 0, 32, 32, 32, 128, 128, 3, false, 0, 0, 0, 0, 0, 0, 0},
-      {"conv1d_k5_256_L100_b64", 1, 64, 1, 100, 256, 256, 5, false, 0, 0, 0, 0, 0, 0, 0},
-      {"lstm_64to32_T100_b128", 2, 128, 1, 100, 64, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
-      {"lstm_128to32_T100_b128", 2, 128, 1, 100, 128, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
+      {"conv2d_3x3_128_32x32_b32", LAYER_CONV2D, 32, 32, 32, 128, 128, 3, false, 0, 0, 0, 0, 0, 0, 0},
+      {"conv1d_k5_256_L100_b64", LAYER_CONV1D, 64, 1, 100, 256, 256, 5, false, 0, 0, 0, 0, 0, 0, 0},
+      {"lstm_64to32_T100_b128", LAYER_LSTM, 128, 1, 100, 64, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
+      {"lstm_128to32_T100_b128", LAYER_LSTM, 128, 1, 100, 128, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
   };
   bench_report report = {.suite = "layers"};
   printf("loom %s layers: SIMD %s, %d threads\n", loom_version(), loom_simd_target(), loom_get_num_threads());
   bench_print_header(stdout);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
     if (filter && !strstr(cases[i].name, filter)) continue;
-    prepare(&cases[i]);
+    layer_case_prepare(&cases[i]);
     for (int bw = 0; bw < 2; ++bw) {
       cases[i].backward = bw;
       char name[64];
       snprintf(name, sizeof name, "%s/%s", cases[i].name, bw ? "fwd+bwd" : "fwd");
       const double theirs = torch_ms(torch, cases[i].name, bw);
-      bench_add_with_reference(&report, bench_run(name, run, &cases[i], 1.0, "call/s", &opts), "pytorch",
+      bench_add_with_reference(&report, bench_run(name, layer_case_run, &cases[i], 1.0, "call/s", &opts), "pytorch",
                                theirs * 1e-3, stdout);
     }
   }
