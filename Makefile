@@ -55,7 +55,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
 
-.PHONY: all lib clean deps fuzz fuzz-run model-fixtures perf-xception test check install install-check perf perf-deps perf-run perf-models demo demo-run
+.PHONY: all lib clean deps fuzz fuzz-run model-fixtures perf-xception test check install install-check perf perf-deps perf-run perf-models perf-check perf-check-smoke demo demo-run
 all: lib
 lib: $(BUILD)/libloom.a $(BUILD)/libloom.so
 
@@ -91,7 +91,7 @@ endif
 TEST_CFLAGS := -std=c11 -O1 -g $(WARN) -fopenmp $(SANFLAGS) -Itests $(CRIT_CFLAGS)
 TEST_COMMON := $(wildcard tests/common/*.c tests/common/*.h)
 TEST_BINS := $(BUILD)/tests/test_simd $(BUILD)/tests/test_ops $(BUILD)/tests/test_lib $(BUILD)/tests/test_perf
-TEST_EXTRA_perf := perf/bench.c
+TEST_EXTRA_perf := perf/bench.c perf/stats.c
 TEST_EXTRA_lib := $(wildcard examples/*.c examples/*.h)  # the tests build the examples' models
 LINK_BINS := $(BUILD)/tests/link_static $(BUILD)/tests/link_shared
 RUN_ENV := $(if $(filter 1,$(SAN)),ASAN_OPTIONS=allocator_may_return_null=1)
@@ -224,18 +224,38 @@ $(BUILD)/perf/gemm: perf/gemm.c perf/peak.c perf/peak.h perf/bench.c perf/bench.
 	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/gemm.c perf/peak.c perf/bench.c $(BUILD)/libloom.a \
 	  $(LDFLAGS) $(LIBS) -ldl -o $@
 
-$(BUILD)/perf/layers: perf/layers.c perf/bench.c perf/bench.h $(BUILD)/libloom.a
+$(BUILD)/perf/layers: perf/layers.c perf/layer_cases.c perf/layer_cases.h perf/bench.c perf/bench.h $(BUILD)/libloom.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/layers.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/layers.c perf/layer_cases.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
 # The notebook's models (the examples' builders) against the same models in PyTorch.
-$(BUILD)/perf/models: perf/models.c perf/bench.c perf/bench.h $(wildcard examples/*.c examples/*.h) $(BUILD)/libloom.a
+$(BUILD)/perf/models: perf/models.c perf/model_cases.c perf/model_cases.h perf/bench.c perf/bench.h $(wildcard examples/*.c examples/*.h) $(BUILD)/libloom.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/models.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/models.c perf/model_cases.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
 $(BUILD)/perf/xception: perf/xception.c perf/bench.c perf/bench.h $(BUILD)/libloom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/xception.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+
+# perf-check: the benchmarks of check_suite.c, served to perf/check.c, which runs two
+# builds of them interleaved (perf/README.md).
+CHECK_BENCH_SRCS := perf/check_bench.c perf/check_suite.c perf/layer_cases.c perf/model_cases.c perf/bench.c
+$(BUILD)/perf/check-bench: $(CHECK_BENCH_SRCS) $(wildcard perf/*.h examples/*.c examples/*.h) $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) $(CHECK_BENCH_SRCS) $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+$(BUILD)/perf/perf-check: perf/check.c perf/stats.c perf/stats.h perf/bench.c perf/bench.h $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/check.c perf/stats.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -lm -o $@
+
+# make perf-check [BASE=rev] (default: the last tag, else HEAD~1); PERF_CHECK_ONLY,
+# PERF_CHECK_SLOW and PERF_CHECK_ARGS as mk/perf-check.sh says. Exit 1 on a regression.
+perf-check: $(BUILD)/perf/check-bench $(BUILD)/perf/perf-check
+	@CC="$(CC)" LIBS="$(LIBS)" mk/perf-check.sh $(BUILD) "$(BASE)"
+
+# CI's smoke run: two tiny benchmarks against HEAD built in a worktree; must pass, and
+# must fail naming the benchmark when one is slowed by 25% (mk/perf-check-smoke.sh).
+perf-check-smoke: $(BUILD)/perf/check-bench $(BUILD)/perf/perf-check
+	@CC="$(CC)" LIBS="$(LIBS)" mk/perf-check-smoke.sh $(BUILD)
 
 # Absolute figures and ratios. PERF_ARGS go to every benchmark (--reps N); KERNELS_ARGS
 # to the kernel one (--filter TEXT, --all-targets), GEMM_ARGS to the SGEMM one
