@@ -1,5 +1,9 @@
 /* arena.c - bump allocation over chained, 64-byte aligned blocks.
  *
+ * The blocks in use are a prefix of the chain, ending at cur; the ones after cur are
+ * empty, and a request that does not fit cur takes the smallest of them that fits (moved
+ * up to follow cur) before asking the system for a new one.
+ *
  * Blocks are kept until the arena is freed: reset only rewinds them, so a step that
  * repeats the allocations of the one before asks the system for nothing (first-touch
  * page faults cost ~50x a rewrite on the machines we measured; see DESIGN.md). */
@@ -36,8 +40,10 @@ struct loom_arena {
 static unsigned char *block_data(lm_block *b) { return (unsigned char *)b + LM_HEADER; }
 
 static lm_block *block_new(size_t size) {
-  const size_t total = size + LM_HEADER;
+  size_t total = size + LM_HEADER;
   const size_t align = total >= LM_HUGE ? LM_HUGE : LM_ALIGN;
+  /* a huge block is whole huge pages: its last one is faulted in whole anyway */
+  if (align == LM_HUGE && total <= SIZE_MAX - LM_HUGE) total = (total + LM_HUGE - 1) / LM_HUGE * LM_HUGE, size = total - LM_HEADER;
   void *p = NULL;
   if (posix_memalign(&p, align, total) != 0) return NULL;
 #ifdef MADV_HUGEPAGE
@@ -86,8 +92,20 @@ void *loom_arena_alloc(loom_arena *a, size_t bytes) {
     return fail(a, LOOM_ENOMEM, "request of %zu bytes is too large (limit %zu)", bytes,
                 SIZE_MAX / 2);
   const size_t need = ((bytes ? bytes : 1) + LM_ALIGN - 1) / LM_ALIGN * LM_ALIGN;
+  /* cur, or else the smallest empty block after it that fits, moved to right after cur:
+   * the empty blocks it passed stay after cur, for later requests of this step */
   lm_block *b = a->cur;
-  while (b && b->size - b->used < need) b = b->next; /* blocks after cur are empty */
+  if (b && b->size - b->used < need) {
+    lm_block *best = NULL, *best_prev = NULL;
+    for (lm_block *p = b, *q = b->next; q; p = q, q = q->next) /* blocks after cur are empty */
+      if (q->size >= need && (!best || q->size < best->size)) best = q, best_prev = p;
+    if (best && best_prev != b) {
+      best_prev->next = best->next;
+      best->next = b->next;
+      b->next = best;
+    }
+    b = best;
+  }
   if (!b) {
     size_t size = need > a->block_size ? need : a->block_size;
     if (a->max_bytes) {

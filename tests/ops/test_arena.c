@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "loom.h"
+#include "ops/ops.h"
 
 Test(arena, allocations_are_aligned_and_disjoint) {
   loom_arena *a = loom_arena_create(.block_size = 1024);
@@ -81,4 +82,35 @@ Test(arena, null_arguments) {
   cr_assert_str_eq(loom_arena_error(NULL), "arena is NULL");
   cr_assert_null(loom_arena_create(.block_size = SIZE_MAX));
   cr_assert(strstr(loom_last_error(), "block_size") != NULL);
+}
+
+/* A step that once took a big block, then one whose first request does not fit the
+ * blocks it passes: the passed (empty) blocks stay in reach and the system is not asked
+ * again, whatever the order of the sizes from step to step. */
+Test(arena, empty_blocks_passed_over_stay_usable_in_the_same_step) {
+  loom_arena *a = loom_arena_create(.block_size = 1024);
+  cr_assert(loom_arena_alloc(a, 512));     /* block A (1024) */
+  cr_assert(loom_arena_alloc(a, 900));     /* does not fit A's rest: block B (1024) */
+  cr_assert(loom_arena_alloc(a, 5000));    /* block C, its own size */
+  const loom_arena_stats before = loom_arena_get_stats(a);
+  cr_assert_eq(before.sys_allocs, 3);
+  loom_arena_reset(a);
+  /* the same bytes in another order: the big one first passes B (too small) to reach C;
+   * B must still serve the next request */
+  cr_assert(loom_arena_alloc(a, 512));  /* A */
+  cr_assert(loom_arena_alloc(a, 5000)); /* C, passing B */
+  cr_assert(loom_arena_alloc(a, 900));  /* B, though it now lies behind C in the chain */
+  cr_assert_eq(loom_arena_get_stats(a).sys_allocs, 3, "asked the system again: %zu",
+               (size_t)loom_arena_get_stats(a).sys_allocs);
+  /* and a rewind to a mark gives back what came after it, here B */
+  loom_arena_reset(a);
+  cr_assert(loom_arena_alloc(a, 512));
+  const lm_arena_mark m = lm_arena_mark_here(a);
+  cr_assert(loom_arena_alloc(a, 5000));
+  cr_assert(loom_arena_alloc(a, 900));
+  lm_arena_rewind(a, m);
+  cr_assert(loom_arena_alloc(a, 900));
+  cr_assert(loom_arena_alloc(a, 5000));
+  cr_assert_eq(loom_arena_get_stats(a).sys_allocs, 3);
+  loom_arena_free(a);
 }
