@@ -5,58 +5,21 @@
  * statistics move as Keras moves them, moving -= (moving - batch) * (1 - momentum), with
  * the biased variance (Keras removes the Bessel correction fused_batch_norm applies).
  * Inference: the moving statistics, and nothing is updated.
- * Per-channel sums run a block of rows at a time in float vectors (the row kernels),
- * each block's partial then added into double, in order: fast, accurate and the same
- * for any thread count. */
+ * Per-channel sums run a block of rows at a time in float vectors, each block's partial
+ * then added into double, in order: fast, accurate and the same for any thread count
+ * (simd/batch_norm.cc). lm_batch_norm_relu is the same followed by a ReLU, in one pass
+ * and one tensor: its backward masks dy with the output > 0 on the way. */
 #include <math.h>
 #include <string.h>
 
 #include "ops/ops.h"
 #include "simd/simd.h"
 
-#define LM_BN_BLOCK 64 /* rows summed in float before going into the double totals */
-
-/* tot[j] += sum over rows of a[i][j] (b NULL), of a[i][j] * b[i][j], or with center
- * given, of (a[i][j] - center[j])^2; part and tmp: c floats each. */
-static void column_sums(const float *a, const float *b, const float *center, size_t rows, size_t c,
-                        float *part, float *tmp, double *tot) {
-  for (size_t r0 = 0; r0 < rows; r0 += LM_BN_BLOCK) {
-    const size_t r1 = r0 + LM_BN_BLOCK < rows ? r0 + LM_BN_BLOCK : rows;
-    memset(part, 0, c * sizeof(float));
-    for (size_t i = r0; i < r1; ++i) {
-      if (center) {
-        lm_k_sub(a + i * c, center, tmp, c);
-        lm_k_mul_acc(tmp, tmp, part, c);
-      } else if (b) {
-        lm_k_mul_acc(a + i * c, b + i * c, part, c);
-      } else {
-        lm_k_add(part, a + i * c, part, c);
-      }
-    }
-    for (size_t j = 0; j < c; ++j) tot[j] += part[j];
-  }
-}
-
-/* y[i] (+)= p * x[i] + q over rows, with per-channel p, q (y may be x when not adding). */
-static void affine_rows(const float *x, const float *p, const float *q, float *y, size_t rows, size_t c,
-                        bool add) {
-  for (size_t i = 0; i < rows; ++i) {
-    float *yr = y + i * c;
-    if (add) {
-      lm_k_mul_acc(p, x + i * c, yr, c);
-      lm_k_add(yr, q, yr, c);
-    } else {
-      lm_k_mul(p, x + i * c, yr, c);
-      lm_k_add(yr, q, yr, c);
-    }
-  }
-}
-
 static const char op[] = "loom_batch_norm";
 
 typedef struct {
   size_t rows, c;
-  bool training;
+  bool training, relu;
   float *mean, *inv; /* per channel: the mean used and 1 / sqrt(var + eps) */
 } bn_saved;
 
@@ -67,16 +30,16 @@ static int bn_backward(loom_ctx *cx, const lm_rec *r) {
   float *gg = gamma && gamma->requires_grad ? lm_grad(cx, gamma) : NULL;
   float *gbe = beta && beta->requires_grad ? lm_grad(cx, beta) : NULL;
   if (cx->status) return cx->status;
-  const float *xv = x->data, *dy = r->out->grad;
+  const float *xv = x->data, *dy = r->out->grad, *mask = s->relu ? r->out->data : NULL;
   const size_t rows = s->rows, c = s->c;
   const lm_arena_mark mark = lm_arena_mark_here(cx->arena);
-  double *sum_dy = lm_scratch(cx, op, 2 * c * sizeof(double) + 4 * c * sizeof(float) + 64);
+  double *sum_dy = lm_scratch(cx, op, 2 * c * sizeof(double) + 3 * c * sizeof(float) +
+                                          2 * lm_k_bn_parts(rows, c) * sizeof(float) + 64);
   if (!sum_dy) return cx->status;
   double *sum_dyx = sum_dy + c;
-  float *part = (float *)(sum_dyx + c), *p = part + c, *q = p + c, *u = q + c;
+  float *p = (float *)(sum_dyx + c), *q = p + c, *u = q + c, *parts = u + c;
   memset(sum_dy, 0, 2 * c * sizeof(double));
-  column_sums(dy, NULL, NULL, rows, c, part, NULL, sum_dy);
-  column_sums(dy, xv, NULL, rows, c, part, NULL, sum_dyx);
+  lm_k_bn_grad_sums(dy, xv, mask, rows, c, parts, sum_dy, sum_dyx);
   /* sum dy * xhat = inv (sum dy x - mean sum dy) */
   for (size_t j = 0; j < c; ++j) {
     const double sdx = s->inv[j] * (sum_dyx[j] - s->mean[j] * sum_dy[j]);
@@ -92,22 +55,15 @@ static int bn_backward(loom_ctx *cx, const lm_rec *r) {
       const double ccoef = s->training ? -a * sum_dy[j] / n - bcoef * s->mean[j] : 0.0;
       p[j] = (float)a, q[j] = (float)bcoef, u[j] = (float)ccoef;
     }
-    for (size_t i = 0; i < rows; ++i) {
-      float *gr = gx + i * c;
-      lm_k_mul_acc(p, dy + i * c, gr, c);
-      if (s->training) {
-        lm_k_mul_acc(q, xv + i * c, gr, c);
-        lm_k_add(gr, u, gr, c);
-      }
-    }
+    lm_k_bn_grad_input(dy, xv, mask, p, s->training ? q : NULL, s->training ? u : NULL, gx, rows, c);
   }
   lm_arena_rewind(cx->arena, mark);
   return LOOM_OK;
 }
 
-loom_tensor *loom_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, loom_tensor *beta,
-                             loom_tensor *moving_mean, loom_tensor *moving_variance, float momentum,
-                             float epsilon, bool training) {
+static loom_tensor *batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, loom_tensor *beta,
+                               loom_tensor *moving_mean, loom_tensor *moving_variance, float momentum,
+                               float epsilon, bool training, bool relu) {
   loom_tensor *all[5] = {x, moving_mean, moving_variance, gamma, beta};
   if (!lm_inputs_ok(cx, op, 3, all) || (gamma && !lm_inputs_ok(cx, op, 1, &gamma)) ||
       (beta && !lm_inputs_ok(cx, op, 1, &beta)))
@@ -133,22 +89,23 @@ loom_tensor *loom_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, l
   }
   bn_saved *s = lm_scratch(cx, op, sizeof *s + 2 * n * sizeof(float) + 64);
   if (!s) return NULL;
-  s->rows = rows, s->c = n, s->training = training;
+  s->rows = rows, s->c = n, s->training = training, s->relu = relu;
   s->mean = (float *)(s + 1), s->inv = s->mean + n;
   float *mm = moving_mean->data, *mv = moving_variance->data;
   const float *xv = x->data;
   loom_tensor *y = lm_out(cx, op, x->rank, x->shape);
   if (!y) return NULL;
   const lm_arena_mark mark = lm_arena_mark_here(cx->arena); /* the sums are this call's alone */
-  double *sum = lm_scratch(cx, op, 2 * n * sizeof(double) + 4 * n * sizeof(float) + 64);
+  double *sum = lm_scratch(cx, op, 2 * n * sizeof(double) + 2 * n * sizeof(float) +
+                                      lm_k_bn_parts(rows, n) * sizeof(float) + 64);
   if (!sum) return NULL;
   double *sq = sum + n;
-  float *part = (float *)(sq + n), *scale = part + n, *shift = scale + n, *tmp = shift + n;
+  float *scale = (float *)(sq + n), *shift = scale + n, *parts = shift + n;
   if (training) { /* mean, then the squares about it: two passes, no cancellation */
     memset(sum, 0, 2 * n * sizeof(double));
-    column_sums(xv, NULL, NULL, rows, n, part, NULL, sum);
+    lm_k_bn_col_sums(xv, NULL, rows, n, parts, sum);
     for (size_t j = 0; j < n; ++j) s->mean[j] = (float)(sum[j] / (double)rows);
-    column_sums(xv, NULL, s->mean, rows, n, part, tmp, sq);
+    lm_k_bn_col_sums(xv, s->mean, rows, n, parts, sq);
     for (size_t j = 0; j < n; ++j) {
       const float var = (float)(sq[j] / (double)rows);
       s->inv[j] = (float)(1.0 / sqrt((double)var + epsilon));
@@ -163,8 +120,20 @@ loom_tensor *loom_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, l
     scale[j] = (gm ? gm[j] : 1.0f) * s->inv[j];
     shift[j] = (bt ? bt[j] : 0.0f) - s->mean[j] * scale[j];
   }
-  affine_rows(xv, scale, shift, y->data, rows, n, false);
+  lm_k_bn_apply(xv, scale, shift, y->data, rows, n, relu);
   lm_arena_rewind(cx->arena, mark);
   loom_tensor *rec[3] = {x, gamma, beta};
   return lm_record(cx, op, bn_backward, y, 3, rec, s);
+}
+
+loom_tensor *loom_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, loom_tensor *beta,
+                             loom_tensor *moving_mean, loom_tensor *moving_variance, float momentum,
+                             float epsilon, bool training) {
+  return batch_norm(cx, x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, training, false);
+}
+
+loom_tensor *lm_batch_norm_relu(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, loom_tensor *beta,
+                                loom_tensor *moving_mean, loom_tensor *moving_variance, float momentum,
+                                float epsilon, bool training) {
+  return batch_norm(cx, x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, training, true);
 }

@@ -84,6 +84,12 @@ loom_tensor *lm_out(loom_ctx *cx, const char *op, int rank, const int64_t *shape
 loom_tensor *lm_record(loom_ctx *cx, const char *op, lm_backward_fn backward, loom_tensor *out,
                        int n_in, loom_tensor *const *in, const void *saved);
 
+/* relu(loom_batch_norm(...)) in one pass and one tensor (a BatchNormalization whose
+ * output only a ReLU reads; lib runs it so in training and where it cannot fold). */
+loom_tensor *lm_batch_norm_relu(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, loom_tensor *beta,
+                                loom_tensor *moving_mean, loom_tensor *moving_variance, float momentum,
+                                float epsilon, bool training);
+
 /* bytes of step-arena scratch for an op; NULL with the ctx's error set (naming op) when
  * the arena cannot give them. */
 void *lm_scratch(loom_ctx *cx, const char *op, size_t bytes);

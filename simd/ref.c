@@ -127,3 +127,42 @@ void lm_ref_scatter_add_rows(const float *src, const int32_t *idx, size_t n, flo
   for (size_t i = 0; i < n; ++i)
     for (size_t j = 0; j < dim; ++j) dst[(size_t)idx[i] * dim + j] += src[i * dim + j];
 }
+
+void lm_ref_bn_col_sums(const float *x, const float *center, size_t rows, size_t c, double *tot) {
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < c; ++j) {
+      const double v = center ? (double)x[i * c + j] - center[j] : x[i * c + j];
+      tot[j] += center ? v * v : v;
+    }
+}
+
+/* dy where y > 0 (or everywhere without y) */
+static double masked(const float *dy, const float *y, size_t k) { return y && !(y[k] > 0.0f) ? 0.0 : dy[k]; }
+
+void lm_ref_bn_grad_sums(const float *dy, const float *x, const float *y, size_t rows, size_t c,
+                         double *sum_dy, double *sum_dyx) {
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < c; ++j) {
+      const double g = masked(dy, y, i * c + j);
+      sum_dy[j] += g, sum_dyx[j] += g * x[i * c + j];
+    }
+}
+
+void lm_ref_bn_apply(const float *x, const float *scale, const float *shift, float *y, size_t rows,
+                     size_t c, bool relu) {
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < c; ++j) {
+      const double v = (double)scale[j] * x[i * c + j] + shift[j];
+      y[i * c + j] = (float)(relu && v < 0 ? 0.0 : v);
+    }
+}
+
+void lm_ref_bn_grad_input(const float *dy, const float *x, const float *y, const float *p, const float *q,
+                          const float *u, float *gx, size_t rows, size_t c) {
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < c; ++j) {
+      double v = gx[i * c + j] + (double)p[j] * masked(dy, y, i * c + j);
+      if (q) v += (double)q[j] * x[i * c + j] + u[j];
+      gx[i * c + j] = (float)v;
+    }
+}

@@ -41,6 +41,15 @@ void lm_ref_lstm_cell_grad(const float *gates, const float *c_prev, const float 
 void lm_ref_scatter_add_rows(const float *src, const int32_t *idx, size_t n, float *dst,
                              size_t dim);
 
+/* Batch normalisation's kernels (simd.h), in double, without blocks or threads. */
+void lm_ref_bn_col_sums(const float *x, const float *center, size_t rows, size_t c, double *tot);
+void lm_ref_bn_grad_sums(const float *dy, const float *x, const float *y, size_t rows, size_t c,
+                         double *sum_dy, double *sum_dyx);
+void lm_ref_bn_apply(const float *x, const float *scale, const float *shift, float *y, size_t rows,
+                     size_t c, bool relu);
+void lm_ref_bn_grad_input(const float *dy, const float *x, const float *y, const float *p, const float *q,
+                          const float *u, float *gx, size_t rows, size_t c);
+
 /* C (m x n) (+)= op(A) (m x k) . op(B) (k x n), row-major, lda/ldb/ldc in elements; op(A)
  * is A, or the transpose of A stored k x m, when trans_a. Triple loop in double. */
 void lm_ref_matmul(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, const float *a,

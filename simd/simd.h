@@ -10,6 +10,7 @@
 #ifndef LOOM_SIMD_H
 #define LOOM_SIMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,25 @@ void lm_k_lstm_cell_grad(const float *gates, const float *c_prev, const float *c
  * are trusted (checked by the caller). Threads split the columns, so repeated indices
  * accumulate bitwise the same for any thread count. */
 void lm_k_scatter_add_rows(const float *src, const int32_t *idx, size_t n, float *dst, size_t dim);
+
+/* Batch normalisation over the last axis of [rows, c] arrays (simd/batch_norm.cc).
+ * Sums run in float over blocks of LM_BN_ROWS rows and go into the double totals in
+ * block order, the same for any thread count; `parts` is scratch of lm_k_bn_parts(rows,
+ * c) floats (twice that for the gradient sums).
+ * col_sums: tot[j] += sum of x[i][j] (center NULL) or of (x[i][j] - center[j])^2.
+ * grad_sums: sum_dy[j] += sum of g, sum_dyx[j] += sum of g x, with g = dy, or dy where
+ * y > 0 and 0 elsewhere when y (the ReLU's output) is given.
+ * apply: y = scale x + shift per channel, then max(0, .) when relu.
+ * grad_input: gx += p g + q x + u per channel (q, u NULL: gx += p g), g as above. */
+#define LM_BN_ROWS 64
+size_t lm_k_bn_parts(size_t rows, size_t c);
+void lm_k_bn_col_sums(const float *x, const float *center, size_t rows, size_t c, float *parts, double *tot);
+void lm_k_bn_grad_sums(const float *dy, const float *x, const float *y, size_t rows, size_t c, float *parts,
+                       double *sum_dy, double *sum_dyx);
+void lm_k_bn_apply(const float *x, const float *scale, const float *shift, float *y, size_t rows, size_t c,
+                   bool relu);
+void lm_k_bn_grad_input(const float *dy, const float *x, const float *y, const float *p, const float *q,
+                        const float *u, float *gx, size_t rows, size_t c);
 
 /* Threads the kernels may use for `work` elements: 1 below a size where threads pay
  * off, or inside a parallel region; loom_get_num_threads() otherwise. */

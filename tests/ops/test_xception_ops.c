@@ -2,9 +2,12 @@
  * gradients, values worked by hand, Keras' moving-statistics update, bad arguments. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/gradcheck.h"
 #include "common/util.h"
+#include "ops/ops.h"
 
 TestSuite(xception_ops, .init = tu_suite_open, .fini = tu_suite_close);
 
@@ -84,4 +87,55 @@ Test(xception_ops, separable_gradients) {
   loom_tensor *in[4] = {tu_tensor(tu_params, 4, sx, -1, 1, 1), tu_tensor(tu_params, 4, sk, -1, 1, 2),
                         tu_tensor(tu_params, 4, sp, -1, 1, 3), tu_tensor(tu_params, 1, sb, -1, 1, 4)};
   gc_check("separable_conv2d", apply_sep, in, 4, NULL);
+}
+
+/* lm_batch_norm_relu against relu(batch_norm): values, moving statistics, and the
+ * gradients of x, gamma and beta for one seed dy, in training and inference. */
+static void bn_relu_run(bool fused, bool training, loom_tensor **in, loom_tensor *mm, loom_tensor *mv,
+                        const float *dy, float *out, float *grads) {
+  loom_ctx *cx = loom_ctx_new(NULL);
+  loom_ctx_set_training(cx, true);
+  loom_tensor *y = fused ? lm_batch_norm_relu(cx, in[0], in[1], in[2], mm, mv, 0.9f, 1e-3f, training)
+                         : loom_relu(cx, loom_batch_norm(cx, in[0], in[1], in[2], mm, mv, 0.9f, 1e-3f, training));
+  cr_assert(y, "%s", loom_ctx_error(cx));
+  memcpy(out, y->data, (size_t)y->size * 4);
+  cr_assert_eq(loom_backward_from(cx, y, dy), LOOM_OK, "%s", loom_ctx_error(cx));
+  size_t o = 0;
+  for (int i = 0; i < 3; ++i) {
+    memcpy(grads + o, in[i]->grad, (size_t)in[i]->size * 4);
+    o += (size_t)in[i]->size;
+  }
+  loom_ctx_free(cx);
+}
+
+Test(xception_ops, batch_norm_relu_fused_equals_relu_of_batch_norm) {
+  const int64_t sx[4] = {3, 5, 7, 33}, sc[1] = {33};
+  const size_t n = 3 * 5 * 7 * 33;
+  for (int t = 0; t < 2; ++t) {
+    loom_tensor *in[3] = {tu_tensor(tu_params, 4, sx, -2, 2, 11), tu_tensor(tu_params, 1, sc, 0.5f, 1.5f, 12),
+                          tu_tensor(tu_params, 1, sc, -1, 1, 13)};
+    for (int i = 0; i < 3; ++i) loom_tensor_set_requires_grad(in[i], true);
+    loom_tensor *stats[2][2];
+    for (int k = 0; k < 2; ++k)
+      stats[k][0] = tu_tensor(tu_params, 1, sc, -0.5f, 0.5f, 14), stats[k][1] = tu_tensor(tu_params, 1, sc, 0.5f, 2, 15);
+    float *dy = malloc(n * 4), *y[2], *g[2];
+    tu_fill(dy, n, -1, 1, 16);
+    int clipped = 0;
+    for (int k = 0; k < 2; ++k) {
+      y[k] = malloc(n * 4), g[k] = malloc((n + 66) * 4);
+      bn_relu_run(k == 1, t == 1, in, stats[k][0], stats[k][1], dy, y[k], g[k]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      cr_assert(tu_close(y[1][i], y[0][i], 1e-6, 1e-5), "training %d y[%zu]: %g vs %g", t, i, y[1][i], y[0][i]);
+      clipped += y[0][i] == 0.0f;
+    }
+    for (size_t i = 0; i < n + 66; ++i)
+      cr_assert(tu_close(g[1][i], g[0][i], 1e-4, 1e-4), "training %d grad[%zu]: %g vs %g", t, i, g[1][i], g[0][i]);
+    for (int j = 0; j < 33; ++j)
+      cr_assert(tu_close(loom_tensor_f32(stats[1][0])[j], loom_tensor_f32(stats[0][0])[j], 1e-6, 1e-6) &&
+                tu_close(loom_tensor_f32(stats[1][1])[j], loom_tensor_f32(stats[0][1])[j], 1e-6, 1e-6));
+    cr_assert_gt(clipped, (int)n / 10, "the ReLU clipped only %d of %zu", clipped, n);
+    for (int k = 0; k < 2; ++k) free(y[k]), free(g[k]);
+    free(dy);
+  }
 }
