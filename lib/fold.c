@@ -1,8 +1,10 @@
 /* fold.c - inference with each BatchNormalization folded into the Conv1D, Conv2D,
  * DepthwiseConv2D, SeparableConv2D or Dense before it (that layer's output read by the
  * BN alone), and a ReLU Activation after the BN fused into the same op: one pass and one
- * tensor where there were three. The plan is made with the model; the folded weights
- * are made per run from the current weights, so training in between is seen. */
+ * tensor where there were three. In training (and where a BN cannot fold), a ReLU that
+ * alone reads a BN's output runs inside the BN (lm_batch_norm_relu): one tensor less to
+ * keep for backward. The plan is made with the model; the folded weights are made per
+ * run from the current weights, so training in between is seen. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +38,21 @@ bool lm_model_plan_folds(loom_model *m) {
     lm_graph_fail(m->g, LOOM_ENOMEM, "out of memory");
     return false;
   }
-  for (int i = 0; i < m->n_order; ++i) m->fold[i] = (lm_fold_plan){-1, -1, false};
-  for (int i = 0; i < m->n_order; ++i) {
+  for (int i = 0; i < m->n_order; ++i) m->fold[i] = (lm_fold_plan){-1, -1, -1, false, false};
+  for (int i = 0; i < m->n_order; ++i) { /* BN -> ReLU */
+    const lm_call *c = m->order[i];
+    if (!is_type(c->layer, "BatchNormalization")) continue;
+    const int act = sole_reader(m, c->out[0], i + 1);
+    if (act >= 0 && is_type(m->order[act]->layer, "Activation") &&
+        m->order[act]->layer->o.misc.activation == LOOM_RELU)
+      m->fold[i].relu = act, m->fold[act].fused = true;
+  }
+  for (int i = 0; i < m->n_order; ++i) { /* conv -> BN (-> ReLU) */
     const lm_call *c = m->order[i];
     if (!c->layer->vt->foldable || c->n_out != 1 || !c->layer->vt->foldable(c->layer)) continue;
     const int bn = sole_reader(m, c->out[0], i + 1);
     if (bn < 0 || !is_type(m->order[bn]->layer, "BatchNormalization")) continue;
-    m->fold[i].bn = bn, m->fold[bn].done = true;
-    const int act = sole_reader(m, m->order[bn]->out[0], bn + 1);
-    if (act >= 0 && is_type(m->order[act]->layer, "Activation") &&
-        m->order[act]->layer->o.misc.activation == LOOM_RELU)
-      m->fold[i].act = act, m->fold[act].done = true;
+    m->fold[i].bn = bn, m->fold[i].act = m->fold[bn].relu, m->fold[bn].folded = true;
   }
   return true;
 }

@@ -55,6 +55,7 @@ typedef struct lm_run {
   /* Set for a call whose output feeds a cross-entropy: also produce the logits. */
   bool want_logits;
   const lm_fold *fold; /* only for a layer whose vt->foldable said yes */
+  bool relu_after;      /* BatchNormalization: apply the ReLU Activation after it too */
 } lm_run;
 
 typedef struct lm_layer_vt {
@@ -110,7 +111,7 @@ struct loom_graph {
   lm_rng rng;
   uint64_t seed;
   bool loading; /* building from a file: the weights are read, not drawn */
-  bool no_bn_fold; /* inference runs BatchNormalization on its own (tests compare) */
+  bool no_bn_fold; /* no BN folding or BN+ReLU fusion: every layer on its own (tests compare) */
   /* Everything made here, for naming and freeing. */
   int n_layers, cap_layers;
   loom_layer **layers;

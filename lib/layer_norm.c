@@ -2,6 +2,7 @@
  * moving_variance kept as non-trainable state (Keras' names, init 1, 0, 0, 1). Batch
  * statistics in training (fit), moving ones in evaluate and predict. */
 #include "lib/layers.h"
+#include "ops/ops.h"
 
 static int bn_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out, loom_dtype *dt) {
   (void)n, (void)n_out, (void)dt;
@@ -30,9 +31,9 @@ static int bn_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
                       loom_tensor **logits) {
   (void)n, (void)logits;
   loom_tensor *gamma = loom_layer_weight(l, "gamma"), *beta = loom_layer_weight(l, "beta");
-  out[0] = loom_batch_norm(run->cx, in[0], gamma, beta, loom_layer_weight(l, "moving_mean"),
-                           loom_layer_weight(l, "moving_variance"), l->o.bn.momentum, l->o.bn.epsilon,
-                           run->training);
+  out[0] = (run->relu_after ? lm_batch_norm_relu : loom_batch_norm)(
+      run->cx, in[0], gamma, beta, loom_layer_weight(l, "moving_mean"), loom_layer_weight(l, "moving_variance"),
+      l->o.bn.momentum, l->o.bn.epsilon, run->training);
   return loom_ctx_status(run->cx);
 }
 

@@ -249,12 +249,12 @@ loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o) {
 /* ---------------------------------------------------------------- run */
 
 int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const bool *want_logits) {
-  const bool fold = !run->training && !m->g->no_bn_fold;
+  const bool fuse = !m->g->no_bn_fold, fold = fuse && !run->training;
   for (int i = 0; i < m->n_order; ++i) {
     lm_call *c = m->order[i];
     loom_node *first = c->out[0];
     first->logits = NULL;
-    if (fold && m->fold[i].done) continue; /* its value came with an earlier call's */
+    if ((fuse && m->fold[i].fused) || (fold && m->fold[i].folded)) continue; /* done by an earlier call */
     int in_i = -1;
     for (int k = 0; k < m->n_in; ++k)
       if (m->in[k] == first) in_i = k;
@@ -268,6 +268,7 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
     r.want_logits = false;
     lm_fold fd;
     r.fold = NULL;
+    r.relu_after = fuse && m->fold[i].relu >= 0;
     if (fold && m->fold[i].bn >= 0) {
       const int st = lm_fold_prepare(m, i, run->cx, &fd);
       if (st) return lm_graph_fail(m->g, st, "%s: %s", c->layer->name, loom_ctx_error(run->cx));
@@ -286,6 +287,8 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
     if (r.fold) {
       m->order[m->fold[i].bn]->out[0]->value = ys[0];
       if (m->fold[i].act >= 0) m->order[m->fold[i].act]->out[0]->value = ys[0];
+    } else if (r.relu_after) {
+      m->order[m->fold[i].relu]->out[0]->value = ys[0];
     }
   }
   return LOOM_OK;

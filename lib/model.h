@@ -38,11 +38,13 @@ struct loom_history {
   float *values[4 * LM_MAX_METRICS * LOOM_MAX_IO]; /* cap_epochs each */
 };
 
-/* Inference folds the BatchNormalization call order[bn] into this call, and the ReLU
- * Activation call order[act] too (-1: none); done: an earlier call computes this one. */
+/* What runs fused (-1: nothing). A conv: inference folds the BatchNormalization call
+ * order[bn] into it, and the ReLU Activation call order[act]. A BatchNormalization: the
+ * ReLU Activation call order[relu] runs in it (when it is not folded). folded: a BN that
+ * inference folds into the call before it; fused: an Activation done by an earlier call. */
 typedef struct lm_fold_plan {
-  int bn, act;
-  bool done;
+  int bn, act, relu;
+  bool folded, fused;
 } lm_fold_plan;
 
 struct loom_model {

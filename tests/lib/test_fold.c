@@ -125,6 +125,9 @@ Test(fold, xception_folds_all_40_bns_and_24_relus_and_predicts_the_same) {
   count_plan(base, &bn, &act);
   cr_assert_eq(bn, 40);
   cr_assert_eq(act, 24);
+  int relu = 0;
+  for (int i = 0; i < base->n_order; ++i) relu += base->fold[i].relu >= 0;
+  cr_assert_eq(relu, 24, "BN -> ReLU pairs fused in training: %d", relu);
   scramble_bn(base, 13);
   loom_node *x = loom_Input(g, .shape = {71, 71, 3});
   loom_model *m = loom_Model(g, .inputs = {x}, .outputs = {loom_call(loom_model_layer(base), x)});
@@ -134,4 +137,44 @@ Test(fold, xception_folds_all_40_bns_and_24_relus_and_predicts_the_same) {
   same_predictions(m, in, 1e-4, 1e-3);
   loom_arena_free(a);
   loom_graph_free(g);
+}
+
+static loom_model *small_bn_model(loom_graph *g) {
+  loom_node *x = loom_Input(g, .shape = {8, 8, 3});
+  loom_node *y = loom_call(loom_Conv2D(g, .filters = 6, .kernel_size = {3}, .padding = LOOM_SAME), x);
+  y = loom_call(loom_Activation(g, .activation = LOOM_RELU), loom_call(loom_BatchNormalization(g), y));
+  y = loom_call(loom_MaxPooling2D(g, .pool_size = {2}), y);
+  y = loom_call(loom_BatchNormalization(g), loom_call(loom_SeparableConv2D(g, .filters = 5, .kernel_size = {3}), y));
+  y = loom_call(loom_Dense(g, .units = 1), loom_call(loom_Flatten(g), loom_call(loom_Activation(g, .activation = LOOM_RELU), y)));
+  loom_model *m = loom_Model(g, .inputs = {x}, .outputs = {y});
+  cr_assert(m && loom_compile(m, .optimizer = {LOOM_SGD, .learning_rate = 0.05f}, .loss = "mse") == LOOM_OK, "%s",
+            loom_graph_error(g));
+  return m;
+}
+
+Test(fold, training_with_bn_relu_fused_matches_the_layers_on_their_own) {
+  loom_graph *g[2] = {loom_graph_new(21), loom_graph_new(21)};
+  loom_model *m[2] = {small_bn_model(g[0]), small_bn_model(g[1])};
+  g[1]->no_bn_fold = true;
+  int relu = 0;
+  for (int i = 0; i < m[0]->n_order; ++i) relu += m[0]->fold[i].relu >= 0;
+  cr_assert_eq(relu, 2);
+  loom_arena *a = loom_arena_new(0);
+  const int64_t xs[4] = {16, 8, 8, 3}, ys[2] = {16, 1};
+  loom_tensor *x = tu_tensor(a, 4, xs, -1, 1, 31), *y = tu_tensor(a, 2, ys, -1, 1, 32);
+  for (int k = 0; k < 2; ++k)
+    cr_assert(loom_fit(m[k], .x = {x}, .y = {y}, .epochs = 3, .batch_size = 4, .verbose = LOOM_SILENT), "%s",
+              loom_graph_error(g[k]));
+  for (int w = 0; w < m[0]->n_vars; ++w) {
+    const loom_tensor *a0 = m[0]->weights[w], *a1 = m[1]->weights[w];
+    double moved = 0;
+    for (int64_t i = 0; i < a0->size; ++i) {
+      cr_assert(tu_close(loom_tensor_f32(a0)[i], loom_tensor_f32(a1)[i], 1e-5, 1e-4), "weight %d [%lld]: %g vs %g", w,
+                (long long)i, loom_tensor_f32(a0)[i], loom_tensor_f32(a1)[i]);
+      moved += fabs(loom_tensor_f32(a0)[i]);
+    }
+    cr_assert_gt(moved, 0.0);
+  }
+  loom_arena_free(a);
+  loom_graph_free(g[0]), loom_graph_free(g[1]);
 }
