@@ -1,6 +1,7 @@
 /* depthwise.c - depthwise convolution kernels: for depth multiplier 1 (Xception's), each
- * output pixel accumulates kh*kw channel vectors with the vectorized multiply-add; other
- * multipliers take a plain loop. Threads split output rows (forward), input rows
+ * output pixel accumulates kh*kw channel vectors with the vectorized multiply-add (3x3:
+ * whole runs of interior pixels at once, the filter in registers); other multipliers
+ * take a plain loop. Threads split output rows (forward), input rows
  * (backward to the input: each thread gathers into rows of its own) and fixed chunks of
  * rows whose partial filter gradients are added in chunk order (backward to the
  * filters), so results never depend on the thread count. */
@@ -19,13 +20,33 @@ static const float *pixel(const lm_dw_geom *g, const float *x, int64_t bi, int64
 
 #define LM_DW_MAX_TAPS 64 /* kernels up to 8x8 */
 
+/* 3x3 with depth multiplier 1 (Xception's): runs of pixels whose taps are all inside go
+ * through lm_k_dw3x3_run / _filter_run; the borders take the per-pixel path. */
+static bool fast3x3(const lm_dw_geom *g) { return g->dm == 1 && g->kh == 3 && g->kw == 3; }
+
+/* Outputs [lo, hi) of an axis whose 3 taps o * stride - pad + {0, 1, 2} are inside [0, len). */
+static void inside(int64_t len, int64_t out, int stride, int pad, int64_t *lo, int64_t *hi) {
+  *lo = (pad + stride - 1) / stride;
+  *hi = len - 3 + pad >= 0 ? (len - 3 + pad) / stride + 1 : 0;
+  if (*hi > out) *hi = out;
+  if (*lo > *hi) *lo = *hi;
+}
+
 /* One output row (bi, oy): all its pixels, each from the taps inside the input. */
 static void forward_row(const lm_dw_geom *g, const float *x, const float *k, const float *bias,
                         float *y, int64_t bi, int64_t oy) {
-  const int64_t co = g->c * g->dm;
+  const int64_t co = g->c * g->dm, iy0 = oy * g->sh - g->pad_top;
   const float *xs[LM_DW_MAX_TAPS], *ks[LM_DW_MAX_TAPS];
+  int64_t lo = 0, hi = 0;
+  if (fast3x3(g) && iy0 >= 0 && iy0 + 2 < g->h) inside(g->w, g->ow, g->sw, g->pad_left, &lo, &hi);
   for (int64_t ox = 0; ox < g->ow; ++ox) {
     float *out = y + ((bi * g->oh + oy) * g->ow + ox) * co;
+    if (ox == lo && hi > lo) {
+      lm_k_dw3x3_run(pixel(g, x, bi, iy0, lo * g->sw - g->pad_left), (ptrdiff_t)(g->w * g->c), (ptrdiff_t)g->c,
+                     (size_t)(g->sw * g->c), k, bias, false, out, (size_t)(hi - lo), (size_t)g->c);
+      ox = hi - 1;
+      continue;
+    }
     size_t t = 0;
     for (int ky = 0; ky < g->kh; ++ky) {
       const int64_t iy = oy * g->sh - g->pad_top + ky;
@@ -56,10 +77,22 @@ void lm_k_depthwise(const lm_dw_geom *g, const float *x, const float *k, const f
 /* dx for input row (bi, iy): every output pixel that read it, tap by tap. */
 static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k, float *dx, int64_t bi,
                            int64_t iy) {
-  const int64_t co = g->c * g->dm;
+  const int64_t co = g->c * g->dm, oy0 = iy + g->pad_top; /* the output row tap ky = 0 reads */
   const float *ups[LM_DW_MAX_TAPS], *ks[LM_DW_MAX_TAPS];
+  int64_t lo = 0, hi = 0; /* input columns whose 9 output pixels all exist (stride 1) */
+  if (fast3x3(g) && g->sh == 1 && g->sw == 1 && oy0 - 2 >= 0 && oy0 < g->oh) {
+    lo = 2 - g->pad_left > 0 ? 2 - g->pad_left : 0;
+    hi = g->ow - g->pad_left < g->w ? g->ow - g->pad_left : g->w;
+    if (lo > hi) lo = hi;
+  }
   for (int64_t ix = 0; ix < g->w; ++ix) {
     float *d = dx + ((bi * g->h + iy) * g->w + ix) * g->c;
+    if (ix == lo && hi > lo) { /* tap (ky, kx) reads dy at (oy0 - ky, ix + pad_left - kx) */
+      lm_k_dw3x3_run(dy + ((bi * g->oh + oy0) * g->ow + lo + g->pad_left) * co, -(ptrdiff_t)(g->ow * co),
+                     -(ptrdiff_t)co, (size_t)co, k, NULL, true, d, (size_t)(hi - lo), (size_t)g->c);
+      ix = hi - 1;
+      continue;
+    }
     size_t t = 0;
     for (int ky = 0; ky < g->kh; ++ky) {
       const int64_t ty = iy + g->pad_top - ky; /* = oy * sh */
@@ -97,9 +130,17 @@ static void grad_filter_rows(const lm_dw_geom *g, const float *x, const float *d
                              int64_t r0, int64_t r1) {
   const int64_t co = g->c * g->dm;
   for (int64_t r = r0; r < r1; ++r) {
-    const int64_t bi = r / g->oh, oy = r % g->oh;
+    const int64_t bi = r / g->oh, oy = r % g->oh, iy0 = oy * g->sh - g->pad_top;
+    int64_t lo = 0, hi = 0;
+    if (fast3x3(g) && iy0 >= 0 && iy0 + 2 < g->h) inside(g->w, g->ow, g->sw, g->pad_left, &lo, &hi);
     for (int64_t ox = 0; ox < g->ow; ++ox) {
       const float *up = dy + (r * g->ow + ox) * co;
+      if (ox == lo && hi > lo) {
+        lm_k_dw3x3_filter_run(pixel(g, x, bi, iy0, lo * g->sw - g->pad_left), (ptrdiff_t)(g->w * g->c),
+                              (ptrdiff_t)g->c, (size_t)(g->sw * g->c), up, part, (size_t)(hi - lo), (size_t)g->c);
+        ox = hi - 1;
+        continue;
+      }
       for (int ky = 0; ky < g->kh; ++ky) {
         const int64_t iy = oy * g->sh - g->pad_top + ky;
         if (iy < 0 || iy >= g->h) continue;

@@ -54,6 +54,10 @@ void lm_k_tanh_grad(const float *y, const float *dy, float *dx, size_t n);
 float lm_k_sum(const float *x, size_t n);
 float lm_k_max(const float *x, size_t n);
 
+/* Max pooling's step over n channels: where x[i] > best[i] (strictly: the first of equal
+ * maxima stays), best[i] = x[i] and where[i] = base + i. */
+void lm_k_max_update(const float *x, float *best, int32_t *where, int32_t base, size_t n);
+
 /* Softmax of each of `rows` rows of `cols` elements; and dx += y * (dy - <dy, y>). */
 void lm_k_softmax(const float *x, float *y, size_t rows, size_t cols);
 void lm_k_softmax_grad(const float *y, const float *dy, float *dx, size_t rows, size_t cols);
@@ -90,6 +94,17 @@ void lm_k_bn_apply(const float *x, const float *scale, const float *shift, float
                    bool relu);
 void lm_k_bn_grad_input(const float *dy, const float *x, const float *y, const float *p, const float *q,
                         const float *u, float *gx, size_t rows, size_t c);
+
+/* 3x3 depthwise runs (simd/depthwise_rows.cc; depth multiplier 1, every tap inside the
+ * input): x points at tap (0, 0) of the first of n output pixels, tap (r, q) at
+ * r * row + q * col floats from it (negative steps walk backwards: the input gradient
+ * reads dy so), and the next pixel's at px floats; k is 9 vectors of c, tap-major.
+ * run: y[p] = (y[p] when accumulate, else bias or 0) + the taps, in tap order;
+ * filter_run: dk[t] += sum over p of x at tap t times dy[p]. Not threaded. */
+void lm_k_dw3x3_run(const float *x, ptrdiff_t row, ptrdiff_t col, size_t px, const float *k, const float *bias,
+                    bool accumulate, float *y, size_t n, size_t c);
+void lm_k_dw3x3_filter_run(const float *x, ptrdiff_t row, ptrdiff_t col, size_t px, const float *dy, float *dk,
+                           size_t n, size_t c);
 
 /* Threads the kernels may use for `work` elements: 1 below a size where threads pay
  * off, or inside a parallel region; loom_get_num_threads() otherwise. */

@@ -52,6 +52,13 @@ Test(depthwise, against_the_reference) {
           check(geom(1, 9, 9, chans[ci], dm, 5, s, same), 2);
         }
   check(geom(3, 1, 1, 5, 1, 1, 1, false), 1);
+  /* long interior runs of the 3x3 path, odd and even sizes, both strides and paddings */
+  for (int s = 1; s <= 2; ++s)
+    for (int same = 0; same < 2; ++same) {
+      check(geom(2, 12, 19, 33, 1, 3, s, same), 1);
+      check(geom(1, 16, 16, 24, 1, 3, s, same), 2);
+      check(geom(1, 3, 40, 5, 1, 3, s, same), 1);
+    }
   loom_set_num_threads(1);
 }
 
