@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ops/ops.h"
+#include "simd/simd.h"
 
 typedef struct {
   int ph, pw, sh, sw, pad_top, pad_left;
@@ -86,33 +87,41 @@ static loom_tensor *pool(loom_ctx *cx, const char *op, loom_tensor *x, bool one_
   if (is_max && !(g->arg = lm_scratch(cx, op, (size_t)y->size * sizeof(int32_t) + 1))) return NULL;
   const float *in = x->data;
   float *out = y->data;
-  for (int64_t bi = 0; bi < g->b; ++bi)
-    for (int64_t oy = 0; oy < g->oh; ++oy)
-      for (int64_t ox = 0; ox < g->ow; ++ox) {
-        const int64_t y0 = oy * sh - g->pad_top, x0 = ox * sw - g->pad_left;
-        const int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + ph > g->h ? g->h : y0 + ph;
-        const int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + pw > g->w ? g->w : x0 + pw;
-        const int64_t o = ((bi * g->oh + oy) * g->ow + ox) * g->c;
-        for (int64_t ch = 0; ch < g->c; ++ch) {
-          float best = -INFINITY, sum = 0.0f;
-          int64_t where = ((bi * g->h + ya) * g->w + xa) * g->c + ch;
-          for (int64_t yy = ya; yy < yb; ++yy)
-            for (int64_t xx = xa; xx < xb; ++xx) {
-              const int64_t i = ((bi * g->h + yy) * g->w + xx) * g->c + ch;
-              if (in[i] > best) {
-                best = in[i];
-                where = i;
-              }
-              sum += in[i];
-            }
-          if (is_max) {
-            out[o + ch] = best;
-            g->arg[o + ch] = (int32_t)where;
-          } else {
-            out[o + ch] = sum / (float)((yb - ya) * (xb - xa));
-          }
+  /* the geometry in locals: the stores below may not alias it */
+  const int64_t oh = g->oh, ow = g->ow, h = g->h, w = g->w, c = g->c;
+  const int pad_top = g->pad_top, pad_left = g->pad_left;
+  int32_t *arg = g->arg;
+  const long rows = (long)(g->b * oh);
+  const int nt = lm_threads_for((size_t)y->size * (size_t)(ph * pw));
+  /* one output row per iteration; the window's positions outside, channels inside, so
+   * that every read runs along a pixel's channels */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long row = 0; row < rows; ++row) {
+    const int64_t bi = row / oh, oy = row % oh;
+    for (int64_t ox = 0; ox < ow; ++ox) {
+      const int64_t y0 = oy * sh - pad_top, x0 = ox * sw - pad_left;
+      const int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + ph > h ? h : y0 + ph;
+      const int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + pw > w ? w : x0 + pw;
+      const int64_t o = ((bi * oh + oy) * ow + ox) * c;
+      float *best = out + o;
+      int32_t *where = is_max ? arg + o : NULL;
+      const int32_t first = (int32_t)(((bi * h + ya) * w + xa) * c);
+      for (int64_t ch = 0; ch < c; ++ch) best[ch] = is_max ? -INFINITY : 0.0f;
+      if (is_max)
+        for (int64_t ch = 0; ch < c; ++ch) where[ch] = first + (int32_t)ch;
+      for (int64_t yy = ya; yy < yb; ++yy)
+        for (int64_t xx = xa; xx < xb; ++xx) {
+          const int32_t base = (int32_t)(((bi * h + yy) * w + xx) * c);
+          const float *px = in + base;
+          if (is_max) lm_k_max_update(px, best, where, base, (size_t)c);
+          else lm_k_add(best, px, best, (size_t)c);
         }
+      if (!is_max) {
+        const float n = (float)((yb - ya) * (xb - xa));
+        for (int64_t ch = 0; ch < c; ++ch) best[ch] /= n;
       }
+    }
+  }
   return lm_record(cx, op, pool_backward, y, 1, &x, g);
 }
 

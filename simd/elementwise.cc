@@ -101,6 +101,23 @@ void TapsImpl(const float* const* xs, const float* const* ks, size_t taps, const
   }
 }
 
+// Max pooling's step: where x[i] > best[i], best[i] = x[i] and where[i] = base + i.
+void MaxUpdateImpl(const float* x, float* best, int32_t* where, int32_t base, size_t n) {
+  const DF d;
+  const hn::RebindToSigned<DF> di;
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto v = hn::LoadU(d, x + i), b = hn::LoadU(d, best + i);
+    const auto gt = hn::Gt(v, b);
+    hn::StoreU(hn::IfThenElse(gt, v, b), d, best + i);
+    const auto idx = hn::Add(hn::Set(di, base + (int32_t)i), hn::Iota(di, 0));
+    hn::StoreU(hn::IfThenElse(hn::RebindMask(di, gt), idx, hn::LoadU(di, where + i)), di, where + i);
+  }
+  for (; i < n; ++i)
+    if (x[i] > best[i]) best[i] = x[i], where[i] = base + (int32_t)i;
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace loom
 HWY_AFTER_NAMESPACE();
@@ -124,6 +141,7 @@ HWY_EXPORT(ReluGradImpl);
 HWY_EXPORT(SigmoidGradImpl);
 HWY_EXPORT(TanhGradImpl);
 HWY_EXPORT(TapsImpl);
+HWY_EXPORT(MaxUpdateImpl);
 }  // namespace loom
 
 using namespace loom;  // HWY_DYNAMIC_DISPATCH needs the unqualified name
@@ -169,6 +187,11 @@ void lm_k_taps(const float* const* xs, const float* const* ks, size_t taps, cons
                size_t n) {
   lm_simd_init();
   HWY_DYNAMIC_DISPATCH(TapsImpl)(xs, ks, taps, init, y, n);
+}
+// One window position of max pooling over a pixel's channels: small, never threaded.
+void lm_k_max_update(const float* x, float* best, int32_t* where, int32_t base, size_t n) {
+  lm_simd_init();
+  HWY_DYNAMIC_DISPATCH(MaxUpdateImpl)(x, best, where, base, n);
 }
 }  // extern "C"
 #endif  // HWY_ONCE

@@ -166,3 +166,8 @@ void lm_ref_bn_grad_input(const float *dy, const float *x, const float *y, const
       gx[i * c + j] = (float)v;
     }
 }
+
+void lm_ref_max_update(const float *x, float *best, int32_t *where, int32_t base, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (x[i] > best[i]) best[i] = x[i], where[i] = base + (int32_t)i;
+}

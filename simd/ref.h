@@ -41,6 +41,8 @@ void lm_ref_lstm_cell_grad(const float *gates, const float *c_prev, const float 
 void lm_ref_scatter_add_rows(const float *src, const int32_t *idx, size_t n, float *dst,
                              size_t dim);
 
+void lm_ref_max_update(const float *x, float *best, int32_t *where, int32_t base, size_t n);
+
 /* Batch normalisation's kernels (simd.h), in double, without blocks or threads. */
 void lm_ref_bn_col_sums(const float *x, const float *center, size_t rows, size_t c, double *tot);
 void lm_ref_bn_grad_sums(const float *dy, const float *x, const float *y, size_t rows, size_t c,
