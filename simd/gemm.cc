@@ -307,11 +307,21 @@ void PackA(bool ta, const float* a, size_t lda, size_t ic, size_t pc, size_t mc,
     for (size_t r = 0; r < mc; ++r) memcpy(pa + r * stride, a + (ic + r) * lda + pc, kc * sizeof(float));
   } else {
     // A transposed copy, in 16 x 16 blocks so that both the reads (along r) and the
-    // writes (along p) run over whole cache lines.
+    // writes (along p) run over whole cache lines; four source rows at a time, so that
+    // each write is four neighbouring floats.
     for (size_t p0 = 0; p0 < kc; p0 += 16)
       for (size_t r0 = 0; r0 < mc; r0 += 16) {
         const size_t pe = Min(p0 + 16, kc), re = Min(r0 + 16, mc);
-        for (size_t p = p0; p < pe; ++p) {
+        size_t p = p0;
+        for (; p + 4 <= pe; p += 4) {
+          const float* s0 = a + (pc + p) * lda + ic;
+          const float *s1 = s0 + lda, *s2 = s1 + lda, *s3 = s2 + lda;
+          for (size_t r = r0; r < re; ++r) {
+            float* d = pa + r * stride + p;
+            d[0] = s0[r], d[1] = s1[r], d[2] = s2[r], d[3] = s3[r];
+          }
+        }
+        for (; p < pe; ++p) {
           const float* src = a + (pc + p) * lda + ic;
           for (size_t r = r0; r < re; ++r) pa[r * stride + p] = src[r];
         }
