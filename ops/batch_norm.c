@@ -26,7 +26,8 @@ typedef struct {
 static int bn_backward(loom_ctx *cx, const lm_rec *r) {
   const bn_saved *s = r->saved;
   loom_tensor *x = r->in[0], *gamma = r->in[1], *beta = r->in[2];
-  float *gx = x->requires_grad ? lm_grad(cx, x) : NULL;
+  bool fresh = false; /* gx new: written, not added into */
+  float *gx = x->requires_grad ? lm_grad_fresh(cx, x, &fresh) : NULL;
   float *gg = gamma && gamma->requires_grad ? lm_grad(cx, gamma) : NULL;
   float *gbe = beta && beta->requires_grad ? lm_grad(cx, beta) : NULL;
   if (cx->status) return cx->status;
@@ -55,7 +56,7 @@ static int bn_backward(loom_ctx *cx, const lm_rec *r) {
       const double ccoef = s->training ? -a * sum_dy[j] / n - bcoef * s->mean[j] : 0.0;
       p[j] = (float)a, q[j] = (float)bcoef, u[j] = (float)ccoef;
     }
-    lm_k_bn_grad_input(dy, xv, mask, p, s->training ? q : NULL, s->training ? u : NULL, gx, rows, c);
+    lm_k_bn_grad_input(dy, xv, mask, p, s->training ? q : NULL, s->training ? u : NULL, !fresh, gx, rows, c);
   }
   lm_arena_rewind(cx->arena, mark);
   return LOOM_OK;

@@ -118,7 +118,8 @@ static float *reused(loom_ctx *cx, size_t n) {
   return p;
 }
 
-float *lm_grad(loom_ctx *cx, loom_tensor *t) {
+float *lm_grad_fresh(loom_ctx *cx, loom_tensor *t, bool *fresh) {
+  *fresh = false;
   if (!t->requires_grad || t->dtype != LOOM_F32) return NULL;
   if (t->grad) return t->grad;
   const size_t n = (size_t)t->size;
@@ -128,7 +129,14 @@ float *lm_grad(loom_ctx *cx, loom_tensor *t) {
     lm_fail(cx, LOOM_ENOMEM, "loom_backward", "cannot allocate a gradient: %s", loom_arena_error(cx->arena));
     return NULL;
   }
-  memset(g, 0, n * sizeof(float));
   t->grad = g;
+  *fresh = true;
+  return g;
+}
+
+float *lm_grad(loom_ctx *cx, loom_tensor *t) {
+  bool fresh;
+  float *g = lm_grad_fresh(cx, t, &fresh);
+  if (fresh) memset(g, 0, (size_t)t->size * sizeof(float));
   return g;
 }

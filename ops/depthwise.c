@@ -10,7 +10,8 @@ static const char op[] = "loom_depthwise_conv2d";
 static int depthwise_backward(loom_ctx *cx, const lm_rec *r) {
   const lm_dw_geom *g = r->saved;
   loom_tensor *x = r->in[0], *k = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
-  float *gx = x->requires_grad ? lm_grad(cx, x) : NULL, *gk = k->requires_grad ? lm_grad(cx, k) : NULL;
+  bool fresh = false; /* gx new: written, not added into */
+  float *gx = x->requires_grad ? lm_grad_fresh(cx, x, &fresh) : NULL, *gk = k->requires_grad ? lm_grad(cx, k) : NULL;
   float *gb = b && b->requires_grad ? lm_grad(cx, b) : NULL;
   if (cx->status) return cx->status;
   const float *dy = r->out->grad;
@@ -18,7 +19,7 @@ static int depthwise_backward(loom_ctx *cx, const lm_rec *r) {
     const size_t co = (size_t)(g->c * g->dm);
     for (int64_t p = 0; p < r->out->size / (int64_t)co; ++p) lm_k_add(gb, dy + p * co, gb, co);
   }
-  if (gx) lm_k_depthwise_grad_input(g, dy, k->data, gx);
+  if (gx) lm_k_depthwise_grad_input(g, dy, k->data, !fresh, gx);
   if (gk) {
     const lm_arena_mark mark = lm_arena_mark_here(cx->arena);
     float *scratch = lm_scratch(cx, op, lm_dw_scratch_floats(g) * sizeof(float) + 1);

@@ -108,6 +108,9 @@ void lm_arena_set_limit(loom_arena *a, size_t max_bytes);
 
 /* The gradient buffer of t (zero-filled on first use), or NULL if t takes none. */
 float *lm_grad(loom_ctx *cx, loom_tensor *t);
+/* The same, but a first use is not zero-filled: *fresh says so, and then the caller must
+ * write every element (instead of adding into them). Saves a pass over big gradients. */
+float *lm_grad_fresh(loom_ctx *cx, loom_tensor *t, bool *fresh);
 
 /* "[2, 3]" */
 const char *lm_shape_str(const loom_tensor *t, char *buf, size_t cap);

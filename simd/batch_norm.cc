@@ -85,9 +85,10 @@ void ApplyImpl(const float* x, const float* scale, const float* shift, float* y,
   }
 }
 
-// gx += p g + q x + u per channel (q and u NULL: gx += p g), g as in GradSumsImpl.
+// gx (+)= p g + q x + u per channel (q and u NULL: p g), g as in GradSumsImpl; without
+// accumulate gx is written, not read.
 void GradInputImpl(const float* dy, const float* x, const float* y, const float* p, const float* q,
-                   const float* u, float* gx, size_t rows, size_t c) {
+                   const float* u, bool accumulate, float* gx, size_t rows, size_t c) {
   const DF d;
   const size_t N = hn::Lanes(d);
   for (size_t i = 0; i < rows; ++i) {
@@ -97,13 +98,13 @@ void GradInputImpl(const float* dy, const float* x, const float* y, const float*
     for (; j + N <= c; j += N) {
       auto g = hn::LoadU(d, gr + j);
       if (yr) g = hn::IfThenElseZero(hn::Gt(hn::LoadU(d, yr + j), hn::Zero(d)), g);
-      auto acc = hn::MulAdd(hn::LoadU(d, p + j), g, hn::LoadU(d, out + j));
+      auto acc = accumulate ? hn::MulAdd(hn::LoadU(d, p + j), g, hn::LoadU(d, out + j)) : hn::Mul(hn::LoadU(d, p + j), g);
       if (q) acc = hn::Add(hn::MulAdd(hn::LoadU(d, q + j), hn::LoadU(d, xr + j), acc), hn::LoadU(d, u + j));
       hn::StoreU(acc, d, out + j);
     }
     for (; j < c; ++j) {
       const float g = yr && !(yr[j] > 0.0f) ? 0.0f : gr[j];
-      float acc = std::fma(p[j], g, out[j]);
+      float acc = accumulate ? std::fma(p[j], g, out[j]) : p[j] * g;
       if (q) acc = std::fma(q[j], xr[j], acc) + u[j];
       out[j] = acc;
     }
@@ -178,11 +179,11 @@ void lm_k_bn_apply(const float* x, const float* scale, const float* shift, float
 }
 
 void lm_k_bn_grad_input(const float* dy, const float* x, const float* y, const float* p, const float* q,
-                        const float* u, float* gx, size_t rows, size_t c) {
+                        const float* u, bool accumulate, float* gx, size_t rows, size_t c) {
   lm_simd_init();
   auto f = HWY_DYNAMIC_DISPATCH(GradInputImpl);
   ParallelChunks(rows, RowsPerChunk(c), 2 * c, [&](size_t o, size_t m) {
-    f(dy + o * c, x + o * c, y ? y + o * c : nullptr, p, q, u, gx + o * c, m, c);
+    f(dy + o * c, x + o * c, y ? y + o * c : nullptr, p, q, u, accumulate, gx + o * c, m, c);
   });
 }
 }  // extern "C"

@@ -75,8 +75,8 @@ void lm_k_depthwise(const lm_dw_geom *g, const float *x, const float *k, const f
 }
 
 /* dx for input row (bi, iy): every output pixel that read it, tap by tap. */
-static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k, float *dx, int64_t bi,
-                           int64_t iy) {
+static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k, bool accumulate, float *dx,
+                           int64_t bi, int64_t iy) {
   const int64_t co = g->c * g->dm, oy0 = iy + g->pad_top; /* the output row tap ky = 0 reads */
   const float *ups[LM_DW_MAX_TAPS], *ks[LM_DW_MAX_TAPS];
   int64_t lo = 0, hi = 0; /* input columns whose 9 output pixels all exist (stride 1) */
@@ -89,7 +89,7 @@ static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k,
     float *d = dx + ((bi * g->h + iy) * g->w + ix) * g->c;
     if (ix == lo && hi > lo) { /* tap (ky, kx) reads dy at (oy0 - ky, ix + pad_left - kx) */
       lm_k_dw3x3_run(dy + ((bi * g->oh + oy0) * g->ow + lo + g->pad_left) * co, -(ptrdiff_t)(g->ow * co),
-                     -(ptrdiff_t)co, (size_t)co, k, NULL, true, d, (size_t)(hi - lo), (size_t)g->c);
+                     -(ptrdiff_t)co, (size_t)co, k, NULL, accumulate, d, (size_t)(hi - lo), (size_t)g->c);
       ix = hi - 1;
       continue;
     }
@@ -104,8 +104,9 @@ static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k,
         ks[t++] = k + (ky * g->kw + kx) * co;
       }
     }
+    if (!accumulate && (g->dm != 1 || !t)) memset(d, 0, (size_t)g->c * sizeof(float));
     if (g->dm == 1) {
-      if (t) lm_k_taps(ups, ks, t, d, d, (size_t)g->c);
+      if (t) lm_k_taps(ups, ks, t, accumulate ? d : NULL, d, (size_t)g->c);
       continue;
     }
     for (size_t q = 0; q < t; ++q)
@@ -114,11 +115,11 @@ static void grad_input_row(const lm_dw_geom *g, const float *dy, const float *k,
   }
 }
 
-void lm_k_depthwise_grad_input(const lm_dw_geom *g, const float *dy, const float *k, float *dx) {
+void lm_k_depthwise_grad_input(const lm_dw_geom *g, const float *dy, const float *k, bool accumulate, float *dx) {
   const int64_t rows = g->b * g->h;
   const int nt = lm_threads_for((size_t)(g->b * g->oh * g->ow * g->c * g->kh * g->kw));
 #pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) grad_input_row(g, dy, k, dx, r / g->h, r % g->h);
+  for (int64_t r = 0; r < rows; ++r) grad_input_row(g, dy, k, accumulate, dx, r / g->h, r % g->h);
 }
 
 size_t lm_dw_scratch_floats(const lm_dw_geom *g) {

@@ -5,6 +5,7 @@
 #ifndef LOOM_SIMD_DEPTHWISE_H
 #define LOOM_SIMD_DEPTHWISE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,9 @@ typedef struct lm_dw_geom {
 
 /* y = depthwise(x, k) (+ bias [c * dm] when not NULL); k is [kh, kw, c, dm]. */
 void lm_k_depthwise(const lm_dw_geom *g, const float *x, const float *k, const float *bias, float *y);
-/* dx += the gradient through the convolution of dy. */
-void lm_k_depthwise_grad_input(const lm_dw_geom *g, const float *dy, const float *k, float *dx);
+/* dx (+)= the gradient through the convolution of dy (written, not read, unless
+ * accumulate). */
+void lm_k_depthwise_grad_input(const lm_dw_geom *g, const float *dy, const float *k, bool accumulate, float *dx);
 /* dk += the gradient of the filters: sums over all positions, in an order fixed by the
  * shapes alone (the same for any thread count). scratch: lm_dw_scratch_floats(g). */
 void lm_k_depthwise_grad_filter(const lm_dw_geom *g, const float *x, const float *dy, float *dk,

@@ -84,7 +84,8 @@ void lm_k_scatter_add_rows(const float *src, const int32_t *idx, size_t n, float
  * grad_sums: sum_dy[j] += sum of g, sum_dyx[j] += sum of g x, with g = dy, or dy where
  * y > 0 and 0 elsewhere when y (the ReLU's output) is given.
  * apply: y = scale x + shift per channel, then max(0, .) when relu.
- * grad_input: gx += p g + q x + u per channel (q, u NULL: gx += p g), g as above. */
+ * grad_input: gx (+)= p g + q x + u per channel (q, u NULL: p g), g as above; gx is
+ * written without being read unless accumulate. */
 #define LM_BN_ROWS 64
 size_t lm_k_bn_parts(size_t rows, size_t c);
 void lm_k_bn_col_sums(const float *x, const float *center, size_t rows, size_t c, float *parts, double *tot);
@@ -93,7 +94,7 @@ void lm_k_bn_grad_sums(const float *dy, const float *x, const float *y, size_t r
 void lm_k_bn_apply(const float *x, const float *scale, const float *shift, float *y, size_t rows, size_t c,
                    bool relu);
 void lm_k_bn_grad_input(const float *dy, const float *x, const float *y, const float *p, const float *q,
-                        const float *u, float *gx, size_t rows, size_t c);
+                        const float *u, bool accumulate, float *gx, size_t rows, size_t c);
 
 /* 3x3 depthwise runs (simd/depthwise_rows.cc; depth multiplier 1, every tap inside the
  * input): x points at tap (0, 0) of the first of n output pixels, tap (r, q) at

@@ -2,6 +2,7 @@
  * shapes (rows 1, 7, 63, 64, 65, 1000; channels 1, 7, 16, 33, 128), with and without
  * the ReLU mask, and bitwise the same for 1, 2 and 3 threads. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,14 @@ static void run_all(size_t rows, size_t c, bool relu, outs *o, bool reference) {
     memcpy(o->sq, sq, sizeof sq);
     lm_k_bn_apply(x, scale, shift, o->y[0], rows, c, relu);
     lm_k_bn_grad_sums(dy, x, relu ? o->y[0] : NULL, rows, c, parts, o->gsum[0], o->gsumx[0]);
-    lm_k_bn_grad_input(dy, x, relu ? o->y[0] : NULL, p, q, u, o->gx[0], rows, c);
+    lm_k_bn_grad_input(dy, x, relu ? o->y[0] : NULL, p, q, u, true, o->gx[0], rows, c);
+    /* without accumulate: written over garbage, the same as adding into zeros */
+    float *fresh = malloc(n * 4), *zero = calloc(n, 4);
+    for (size_t i = 0; i < n; ++i) fresh[i] = NAN;
+    lm_k_bn_grad_input(dy, x, relu ? o->y[0] : NULL, p, q, u, false, fresh, rows, c);
+    lm_k_bn_grad_input(dy, x, relu ? o->y[0] : NULL, p, q, u, true, zero, rows, c);
+    for (size_t i = 0; i < n; ++i) cr_assert(tu_close(fresh[i], zero[i], 1e-6, 1e-6), "overwrite [%zu]: %g vs %g", i, fresh[i], zero[i]);
+    free(fresh), free(zero);
   }
   free(x), free(dy), free(parts);
 }

@@ -2,6 +2,7 @@
  * shapes (odd sizes, strides, padding, depth multipliers 1 and 3), and bitwise the
  * same for 1, 2 and 3 threads. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +33,13 @@ static void check(lm_dw_geom g, int threads) {
   loom_set_num_threads(threads);
   lm_k_depthwise(&g, x, k, bias, y);
   lm_ref_depthwise(&g, x, k, bias, yr);
-  lm_k_depthwise_grad_input(&g, dy, k, dx);
+  lm_k_depthwise_grad_input(&g, dy, k, true, dx);
   lm_ref_depthwise_grad_input(&g, dy, k, dxr);
+  float *dxw = malloc(nx * 4); /* written over garbage: the same as adding into zeros */
+  for (size_t i = 0; i < nx; ++i) dxw[i] = NAN;
+  lm_k_depthwise_grad_input(&g, dy, k, false, dxw);
+  for (size_t i = 0; i < nx; ++i) cr_assert(tu_close(dxw[i], dx[i], 1e-6, 1e-6), "dx written [%zu] %g vs %g", i, dxw[i], dx[i]);
+  free(dxw);
   lm_k_depthwise_grad_filter(&g, x, dy, dk, scratch);
   lm_ref_depthwise_grad_filter(&g, x, dy, dkr);
   for (size_t i = 0; i < ny; ++i) cr_assert(tu_close(y[i], yr[i], 1e-5, 1e-5), "y[%zu] %g vs %g", i, y[i], yr[i]);
@@ -72,7 +78,7 @@ Test(depthwise, any_thread_count_gives_the_same_bits) {
     loom_set_num_threads(t);
     float *y = malloc(ny * 4), *dx = calloc(nx, 4), *dk = calloc(nk, 4);
     lm_k_depthwise(&g, x, k, NULL, y);
-    lm_k_depthwise_grad_input(&g, dy, k, dx);
+    lm_k_depthwise_grad_input(&g, dy, k, false, dx);
     lm_k_depthwise_grad_filter(&g, x, dy, dk, scratch);
     out[t - 1][0] = y, out[t - 1][1] = dx, out[t - 1][2] = dk;
   }
