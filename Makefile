@@ -55,7 +55,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
 
-.PHONY: all lib clean deps fuzz fuzz-run model-fixtures perf-xception test check install install-check perf perf-deps perf-run perf-models perf-check perf-check-smoke demo demo-run
+.PHONY: FORCE all lib clean deps fuzz fuzz-run model-fixtures perf-xception test check install install-check perf perf-deps perf-run perf-models perf-check perf-check-smoke demo demo-run
 all: lib
 lib: $(BUILD)/libloom.a $(BUILD)/libloom.so
 
@@ -240,7 +240,13 @@ $(BUILD)/perf/xception: perf/xception.c perf/bench.c perf/bench.h $(BUILD)/liblo
 # perf-check: the benchmarks of check_suite.c, served to perf/check.c, which runs two
 # builds of them interleaved (perf/README.md).
 CHECK_BENCH_SRCS := perf/check_bench.c perf/check_suite.c perf/layer_cases.c perf/model_cases.c perf/bench.c
-$(BUILD)/perf/check-bench: $(CHECK_BENCH_SRCS) $(wildcard perf/*.h examples/*.c examples/*.h) $(BUILD)/libloom.a
+# The revision the programs report: rewritten only when it changes, so that a commit
+# (or a first edit after one) rebuilds check-bench with the right one.
+$(BUILD)/perf/git-rev: FORCE
+	@mkdir -p $(dir $@); echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+FORCE:
+$(BUILD)/perf/check-bench: $(CHECK_BENCH_SRCS) $(wildcard perf/*.h examples/*.c examples/*.h) $(BUILD)/libloom.a \
+                           $(BUILD)/perf/git-rev
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) $(CHECK_BENCH_SRCS) $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 $(BUILD)/perf/perf-check: perf/check.c perf/stats.c perf/stats.h perf/bench.c perf/bench.h $(BUILD)/libloom.a
