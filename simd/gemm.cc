@@ -298,6 +298,27 @@ struct Scratch {
 };
 thread_local Scratch tls_a, tls_b;
 
+// d[i * ld + j] = s_j[i] for i, j < 4: a 4 x 4 transpose in registers (GCC/Clang vector
+// extensions: SSE on x86, NEON on ARM, whatever the Highway target).
+typedef float V4 __attribute__((vector_size(16)));
+#if defined(__clang__)
+#define LM_SHUF(x, y, a, b, c, d) __builtin_shufflevector(x, y, a, b, c, d)
+#else
+#define LM_SHUF(x, y, a, b, c, d) __builtin_shuffle(x, y, (V4i){a, b, c, d})
+typedef int V4i __attribute__((vector_size(16)));
+#endif
+inline void Transpose4(const float* s0, const float* s1, const float* s2, const float* s3, float* d,
+                       size_t ld) {
+  V4 a, b, c, e;
+  memcpy(&a, s0, 16), memcpy(&b, s1, 16), memcpy(&c, s2, 16), memcpy(&e, s3, 16);
+  const V4 t0 = LM_SHUF(a, b, 0, 4, 1, 5), t1 = LM_SHUF(a, b, 2, 6, 3, 7);
+  const V4 t2 = LM_SHUF(c, e, 0, 4, 1, 5), t3 = LM_SHUF(c, e, 2, 6, 3, 7);
+  const V4 r0 = LM_SHUF(t0, t2, 0, 1, 4, 5), r1 = LM_SHUF(t0, t2, 2, 3, 6, 7);
+  const V4 r2 = LM_SHUF(t1, t3, 0, 1, 4, 5), r3 = LM_SHUF(t1, t3, 2, 3, 6, 7);
+  memcpy(d, &r0, 16), memcpy(d + ld, &r1, 16), memcpy(d + 2 * ld, &r2, 16), memcpy(d + 3 * ld, &r3, 16);
+}
+#undef LM_SHUF
+
 // op(A) rows [ic, ic + mc), depth [pc, pc + kc) -> micro-panels of mr rows; row r of
 // the block is at pa + r * stride (see kAStride), rows past mc are zero.
 void PackA(bool ta, const float* a, size_t lda, size_t ic, size_t pc, size_t mc, size_t kc,
@@ -316,7 +337,9 @@ void PackA(bool ta, const float* a, size_t lda, size_t ic, size_t pc, size_t mc,
         for (; p + 4 <= pe; p += 4) {
           const float* s0 = a + (pc + p) * lda + ic;
           const float *s1 = s0 + lda, *s2 = s1 + lda, *s3 = s2 + lda;
-          for (size_t r = r0; r < re; ++r) {
+          size_t r = r0;
+          for (; r + 4 <= re; r += 4) Transpose4(s0 + r, s1 + r, s2 + r, s3 + r, pa + r * stride + p, stride);
+          for (; r < re; ++r) {
             float* d = pa + r * stride + p;
             d[0] = s0[r], d[1] = s1[r], d[2] = s2[r], d[3] = s3[r];
           }
