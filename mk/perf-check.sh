@@ -33,7 +33,7 @@ if [ -x "$bench" ]; then
   echo "perf-check: base $base ($short): its build from $cache"
 else
   wt=$(mktemp -d "${TMPDIR:-/tmp}/loom-base.XXXXXX")
-  trap 'git worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"' EXIT
+  trap 'git worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"; git worktree prune' EXIT
   git worktree add --detach --quiet "$wt" "$sha"
   own=1
   if [ ! -f "$wt/perf/check_suite.c" ]; then
@@ -58,6 +58,9 @@ else
   fi
   mv "$cache/check-bench.tmp" "$bench"
   [ "$own" = 1 ] || { mv "$bench" "$cache/check-bench.current-sources"; bench=$cache/check-bench.current-sources; }
+  git worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
+  git worktree prune
+  trap - EXIT
 fi
 
 only=()
@@ -65,7 +68,7 @@ only=()
 slow=()
 [ -n "${PERF_CHECK_SLOW:-}" ] && slow=(--slow "$PERF_CHECK_SLOW")
 # shellcheck disable=SC2086 # PERF_CHECK_ARGS is a list of options
-exec "$build/perf/perf-check" --base "$bench" --current "$build/perf/check-bench" \
+"$build/perf/perf-check" --base "$bench" --current "$build/perf/check-bench" \
   --base-rev "$base ($short)" --current-rev "$current" \
   --json "$build/perf/perf-check.json" --html "$build/perf/perf-check.html" \
   "${only[@]}" "${slow[@]}" ${PERF_CHECK_ARGS:-}
