@@ -101,6 +101,7 @@ static int run_epoch(loom_model *m, const lm_dataset *ds, const int64_t *idx, in
                      int64_t batch, bool train, progress *p, double *avg) {
   double sum[1 + LOOM_MAX_IO * (1 + LM_MAX_METRICS)] = {0};
   int64_t seen = 0, step = 0;
+  if (!train) lm_fold_new_pass(m->g);
   for (int64_t b = 0; b < n; b += batch) {
     const int64_t bs = n - b < batch ? n - b : batch;
     lm_step_values v;
@@ -247,6 +248,7 @@ int loom_model_predict(loom_model *m, const loom_eval_opts *o, loom_arena *arena
   int64_t *idx = iota(ds.samples);
   if (!idx) return lm_graph_fail(m->g, LOOM_ENOMEM, "predict: out of memory");
   for (int i = 0; i < m->n_out; ++i) outputs[i] = NULL;
+  lm_fold_new_pass(m->g);
   for (int64_t b = 0; b < ds.samples && !st; b += batch) {
     const int64_t bs = ds.samples - b < batch ? ds.samples - b : batch;
     loom_ctx_reset(m->cx);

@@ -3,8 +3,10 @@
  * BN alone), and a ReLU Activation after the BN fused into the same op: one pass and one
  * tensor where there were three. In training (and where a BN cannot fold), a ReLU that
  * alone reads a BN's output runs inside the BN (lm_batch_norm_relu): one tensor less to
- * keep for backward. The plan is made with the model; the folded weights are made per
- * run from the current weights, so training in between is seen. */
+ * keep for backward. The plan is made with the model; the folded weights are made from
+ * the current weights once per inference pass (predict, evaluate, validation) and kept by
+ * the model (as much memory as the folded layers' weights), so training in between is seen
+ * and the batches of one pass do not fold again. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,7 @@ bool lm_model_plan_folds(loom_model *m) {
     lm_graph_fail(m->g, LOOM_ENOMEM, "out of memory");
     return false;
   }
-  for (int i = 0; i < m->n_order; ++i) m->fold[i] = (lm_fold_plan){-1, -1, -1, false, false};
+  for (int i = 0; i < m->n_order; ++i) m->fold[i] = (lm_fold_plan){-1, -1, -1, false, false, NULL, NULL};
   for (int i = 0; i < m->n_order; ++i) { /* BN -> ReLU */
     const lm_call *c = m->order[i];
     if (!is_type(c->layer, "BatchNormalization")) continue;
@@ -57,10 +59,19 @@ bool lm_model_plan_folds(loom_model *m) {
   return true;
 }
 
+void lm_fold_new_pass(loom_graph *g) { ++g->fold_epoch; }
+
 /* The scale and shift of the BN folded into call i: gamma / sqrt(var + eps) and
- * beta - mean * scale, in the run's arena. */
-int lm_fold_prepare(const loom_model *m, int i, loom_ctx *cx, lm_fold *f) {
-  const lm_fold_plan *p = &m->fold[i];
+ * beta - mean * scale, in the run's arena; and where the folded weights are kept. */
+int lm_fold_prepare(loom_model *m, int i, loom_ctx *cx, lm_fold *f) {
+  if (!m->fold_cache || m->fold_epoch != m->g->fold_epoch + 1) { /* + 1: a new model's 0 is stale */
+    if (!m->fold_cache && !(m->fold_cache = loom_arena_new(NULL)))
+      return lm_fail(cx, LOOM_ENOMEM, "BatchNormalization fold", "out of memory");
+    loom_arena_reset(m->fold_cache);
+    for (int k = 0; k < m->n_order; ++k) m->fold[k].kernel = m->fold[k].bias = NULL;
+    m->fold_epoch = m->g->fold_epoch + 1;
+  }
+  lm_fold_plan *p = &m->fold[i];
   loom_layer *bn = m->order[p->bn]->layer;
   const loom_tensor *mean = loom_layer_weight(bn, "moving_mean");
   const float *gamma = loom_tensor_f32(loom_layer_weight(bn, "gamma"));
@@ -74,22 +85,29 @@ int lm_fold_prepare(const loom_model *m, int i, loom_ctx *cx, lm_fold *f) {
     s[j] = (gamma ? gamma[j] : 1.0f) * inv;
     s[c + j] = (beta ? beta[j] : 0.0f) - mm[j] * s[j];
   }
-  *f = (lm_fold){s, s + c, p->act >= 0 ? LOOM_RELU : LOOM_LINEAR};
+  *f = (lm_fold){s, s + c, p->act >= 0 ? LOOM_RELU : LOOM_LINEAR, m->fold_cache, &p->kernel, &p->bias};
   return LOOM_OK;
 }
 
 bool lm_fold_weights(const lm_run *run, int64_t cout, loom_tensor **kernel, loom_tensor **bias) {
   const lm_fold *f = run->fold;
   if (!f) return true;
+  if (*f->kernel) { /* made earlier in this pass */
+    *kernel = *f->kernel, *bias = *f->bias;
+    return true;
+  }
   const loom_tensor *k = *kernel, *b = *bias;
-  loom_tensor *nk = lm_out(run->cx, "BatchNormalization fold", k->rank, k->shape);
-  loom_tensor *nb = nk ? lm_out(run->cx, "BatchNormalization fold", 1, &cout) : NULL;
-  if (!nb) return false;
+  loom_tensor *nk = loom_tensor_new(f->cache, LOOM_F32, k->rank, k->shape);
+  loom_tensor *nb = nk ? loom_tensor_new(f->cache, LOOM_F32, 1, &cout) : NULL;
+  if (!nb) {
+    lm_fail(run->cx, LOOM_ENOMEM, "BatchNormalization fold", "%s", loom_arena_error(f->cache));
+    return false;
+  }
   const float *kv = k->data, *bv = b ? b->data : NULL;
   float *nkv = nk->data, *nbv = nb->data;
   for (int64_t r = 0; r < k->size / cout; ++r)
     for (int64_t j = 0; j < cout; ++j) nkv[r * cout + j] = kv[r * cout + j] * f->scale[j];
   for (int64_t j = 0; j < cout; ++j) nbv[j] = (bv ? bv[j] * f->scale[j] : 0.0f) + f->shift[j];
-  *kernel = nk, *bias = nb;
+  *kernel = *f->kernel = nk, *bias = *f->bias = nb;
   return true;
 }

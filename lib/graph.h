@@ -42,10 +42,14 @@ struct lm_call {
 
 /* Inference with a BatchNormalization folded into the layer before it: the layer scales
  * its kernel's output columns and its bias by `scale` and adds `shift` (per output
- * channel), then applies `act` (an Activation after the BN, fused; LINEAR when none). */
+ * channel), then applies `act` (an Activation after the BN, fused; LINEAR when none).
+ * The folded kernel and bias are made once per inference pass into `cache` and kept in
+ * *kernel and *bias (NULL: not made yet), so the batches of one predict share them. */
 typedef struct lm_fold {
   const float *scale, *shift;
   loom_activation act;
+  loom_arena *cache;
+  loom_tensor **kernel, **bias;
 } lm_fold;
 
 /* What a run asks of a layer. */
@@ -112,6 +116,7 @@ struct loom_graph {
   uint64_t seed;
   bool loading; /* building from a file: the weights are read, not drawn */
   bool no_bn_fold; /* no BN folding or BN+ReLU fusion: every layer on its own (tests compare) */
+  unsigned fold_epoch; /* bumped by each inference pass: folded weights made before are stale */
   /* Everything made here, for naming and freeing. */
   int n_layers, cap_layers;
   loom_layer **layers;

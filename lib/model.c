@@ -6,6 +6,7 @@
 #include "lib/model.h"
 
 void lm_model_free(loom_model *m) {
+  loom_arena_free(m->fold_cache);
   free(m->order), free(m->fold), free(m->layers), free(m->weights), free(m->slot1), free(m->slot2);
   for (int i = 0; i < (int)(sizeof m->hist.values / sizeof m->hist.values[0]); ++i)
     free(m->hist.values[i]);

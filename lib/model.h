@@ -45,6 +45,7 @@ struct loom_history {
 typedef struct lm_fold_plan {
   int bn, act, relu;
   bool folded, fused;
+  loom_tensor *kernel, *bias; /* the folded weights of this pass (in the model's fold_cache) */
 } lm_fold_plan;
 
 struct loom_model {
@@ -55,6 +56,8 @@ struct loom_model {
   int n_order;
   lm_call **order; /* the calls to run, inputs included, in a topological order */
   lm_fold_plan *fold; /* per call of order: what inference folds (fold.c) */
+  loom_arena *fold_cache;   /* the folded weights, remade when g->fold_epoch moves on */
+  unsigned fold_epoch;
   int n_layers;
   loom_layer **layers; /* Keras' model.layers: by depth, inputs first */
   bool sequential_like; /* summary without the Connected to column */
@@ -82,7 +85,10 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
 bool lm_is_input_layer(const loom_layer *l);
 /* fold.c: make m->fold; the scale and shift of the BN folded into call i, in cx. */
 bool lm_model_plan_folds(loom_model *m);
-int lm_fold_prepare(const loom_model *m, int i, loom_ctx *cx, lm_fold *f);
+/* An inference pass begins (predict, evaluate, validation): weights may have changed since
+ * the last one, so every model of the graph makes its folded weights again. */
+void lm_fold_new_pass(loom_graph *g);
+int lm_fold_prepare(loom_model *m, int i, loom_ctx *cx, lm_fold *f);
 /* Parameters of a layer (a nested model counts all of its own). */
 int64_t lm_layer_count_params(const loom_layer *l, bool trainable_only);
 
