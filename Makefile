@@ -50,10 +50,10 @@ LDFLAGS := -fopenmp $(SANFLAGS)
 SIMD_C := $(wildcard simd/*.c)
 SIMD_CC := $(wildcard simd/*.cc)
 OPS_C := $(wildcard ops/*.c)
-LIB_C := $(wildcard lib/*.c)
+LIB_C := $(wildcard lib/*/*.c)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
-HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*.h)
+HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*/*.h)
 
 .PHONY: FORCE all lib clean deps fuzz fuzz-run model-fixtures perf-xception test check install install-check perf perf-deps perf-run perf-models perf-check perf-check-smoke demo demo-run
 all: lib

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/safetensors.h"
+#include "lib/io/safetensors.h"
 #include "loom.h"
 
 static int usage(void) {

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lib/safetensors.h"
+#include "lib/io/safetensors.h"
 #include "loom.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

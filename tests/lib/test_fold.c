@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "lib/model.h"
+#include "lib/graph/model.h"
+#include "lib/layers/kind.h"
 
 /* Every BN's gamma, beta, moving mean and moving variance set to values far from 1, 0,
  * 0, 1, so that a fold that forgot one of them shows. */
@@ -16,7 +17,7 @@ static void scramble_bn(loom_model *m, uint64_t seed) {
   for (int i = 0; i < m->n_layers; ++i) {
     loom_layer *l = m->layers[i];
     if (l->model) scramble_bn(l->model, seed + 100 * (uint64_t)i);
-    if (strcmp(l->vt->type, "BatchNormalization")) continue;
+    if (l->kind != &lm_kind_batch_normalization) continue;
     for (int k = 0; k < l->n_weights; ++k) {
       const bool var = !strcmp(l->w_name[k], "moving_variance");
       tu_fill(loom_tensor_f32(l->w[k]), (size_t)l->w[k]->size, var ? 0.2f : -0.8f, var ? 3.0f : 0.8f,

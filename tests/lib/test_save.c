@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "lib/model.h"
+#include "lib/graph/model.h"
 #include "lib/models.h"
 
 static loom_arena *data;
@@ -311,10 +311,10 @@ Test(save, a_config_that_lies_is_refused) {
   refused(p, "cannot be met"); /* a huge layer: more weights than the file holds */
   edited(good, "\\\"units\\\":32", "\\\"units\\\":-3", p);
   refused(p, "\"units\" must be an integer in [1, 16777216]");
-  edited(good, "\\\"class\\\":\\\"Dense\\\"", "\\\"class\\\":\\\"Dense3D\\\"", p);
+  edited(good, "\\\"class_name\\\":\\\"Dense\\\"", "\\\"class_name\\\":\\\"Dense3D\\\"", p);
   refused(p, "unknown layer class \"Dense3D\"");
   edited(good, "\\\"activation\\\":\\\"relu\\\"", "\\\"activation\\\":\\\"gelu\\\"", p);
-  refused(p, "unknown activation \"gelu\"");
+  refused(p, "layer \"dense\" (Dense): \"activation\" is \"gelu\", which is no activation loom runs");
   edited(good, "\\\"inbound\\\":[[0,0]]", "\\\"inbound\\\":[[7,0]]", p);
   refused(p, "a node reference must be [an earlier call, one of its outputs]");
   edited(good, "\\\"inbound\\\":[[0,0]]", "\\\"inbound\\\":[[0,3]]", p);

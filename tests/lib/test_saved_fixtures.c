@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "common/util.h"
-#include "lib/safetensors.h"
+#include "lib/io/safetensors.h"
 
 #define DIR "tests/fixtures/models/"
 

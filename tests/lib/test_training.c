@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "lib/model.h"
+#include "lib/graph/model.h"
 #include "lib/models.h"
 
 static loom_arena *data;

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "lib/model.h"
+#include "lib/graph/model.h"
+#include "lib/layers/kind.h"
 #include "lib/models.h"
 
 Test(xception, keras_counts_names_and_summary) {
@@ -20,7 +21,7 @@ Test(xception, keras_counts_names_and_summary) {
   /* the non-trainable ones: moving mean and variance of every BatchNormalization */
   int64_t bn_channels = 0;
   for (int i = 0; i < m->n_layers; ++i)
-    if (!strcmp(m->layers[i]->vt->type, "BatchNormalization")) bn_channels += m->layers[i]->w[0]->size;
+    if (m->layers[i]->kind == &lm_kind_batch_normalization) bn_channels += m->layers[i]->w[0]->size;
   cr_assert_eq(2 * bn_channels, 54528);
   char *text = summary_text(m);
   cr_assert(strstr(text, "Total params: 20,861,480\nTrainable params: 20,806,952\nNon-trainable params: 54,528\n"), "%s", text);

@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "lib/model.h"
+#include "lib/graph/model.h"
 
 /* The model's config as a JSON string (cJSON_free it), or NULL (graph error set). */
 char *lm_config_write(loom_model *m);

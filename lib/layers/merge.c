@@ -1,5 +1,6 @@
 /* layer_merge.c - Add and Concatenate over several inputs. */
-#include "lib/layers.h"
+#include "lib/layers/layer.h"
+#include "ops/ops.h"
 
 static bool dims_fit(int64_t a, int64_t b) { return a == b || a == LOOM_NONE || b == LOOM_NONE; }
 
@@ -34,14 +35,18 @@ static int add_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt add_vt = {"Add", "add", 2, LOOM_MAX_IO, add_build, add_forward, NULL};
+#define MERGE_OPTS .opts_size = sizeof(loom_layer_opts), .name_offset = offsetof(loom_layer_opts, name)
+
+const lm_layer_kind lm_kind_add = {.id = LM_KIND_ADD, .class_name = "Add", .prefix = "add", .min_in = 2,
+                                   .max_in = LOOM_MAX_IO, MERGE_OPTS, .build = add_build,
+                                   .forward = add_forward};
 
 loom_layer *loom_layer_add(loom_graph *g, const loom_layer_opts *o) {
-  return lm_layer_from(g, &add_vt, o, sizeof *o, o ? o->name : NULL);
+  return lm_layer_make(g, &lm_kind_add, o);
 }
 
 static int concat_axis(const loom_layer *l, int rank) {
-  const int axis = l->o.misc.axis ? l->o.misc.axis : -1;
+  const int axis = l->o.misc.axis;
   return axis < 0 ? rank + axis : axis;
 }
 
@@ -73,9 +78,21 @@ static int concat_forward(loom_layer *l, const lm_run *run, int n, loom_tensor *
   return loom_ctx_status(run->cx);
 }
 
-static const lm_layer_vt concat_vt = {"Concatenate", "concatenate", 2, LOOM_MAX_IO, concat_build,
-                                      concat_forward, NULL};
+static int concat_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
+  (void)g, (void)k;
+  loom_layer_opts *o = opts;
+  if (!o->axis) o->axis = -1; /* the batch axis cannot be joined: 0 is the default */
+  return LOOM_OK;
+}
+
+static const lm_opt concat_opts[] = {
+    LM_OPT(loom_layer_opts, axis, "axis", LM_OPT_INT, -LOOM_MAX_RANK, LOOM_MAX_RANK), LM_OPTS_END};
+
+const lm_layer_kind lm_kind_concatenate = {
+    .id = LM_KIND_CONCATENATE, .class_name = "Concatenate", .prefix = "concatenate", .min_in = 2,
+    .max_in = LOOM_MAX_IO, MERGE_OPTS, .opts = concat_opts, .check = concat_check, .build = concat_build,
+    .forward = concat_forward};
 
 loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts *o) {
-  return lm_layer_from(g, &concat_vt, o, sizeof *o, o ? o->name : NULL);
+  return lm_layer_make(g, &lm_kind_concatenate, o);
 }

@@ -3,7 +3,7 @@
  * batches. */
 #include <string.h>
 
-#include "lib/model.h"
+#include "lib/graph/model.h"
 
 static const char *dt_name(loom_dtype t) { return t == LOOM_I32 ? "int32" : "float32"; }
 

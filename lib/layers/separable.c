@@ -1,11 +1,10 @@
 /* layer_separable.c - DepthwiseConv2D and SeparableConv2D (Keras' weights and names:
  * depthwise_kernel [kh, kw, in, dm], pointwise_kernel [1, 1, in * dm, filters], bias). */
-#include <string.h>
+#include "lib/layers/layer.h"
+#include "lib/layers/spatial.h"
+#include "ops/ops.h"
 
-#include "lib/layers.h"
-#include "lib/spatial.h"
-
-static bool separable(const loom_layer *l) { return l->vt->type[0] == 'S'; }
+static bool separable(const loom_layer *l) { return l->kind == &lm_kind_separable_conv2d; }
 
 static int sep_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out, loom_dtype *dt) {
   (void)n, (void)n_out, (void)dt;
@@ -61,32 +60,47 @@ static int sep_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
   return loom_ctx_status(run->cx);
 }
 
-static bool sep_foldable(const loom_layer *l) { return l->o.sep.activation == LOOM_LINEAR; }
+static loom_activation sep_activation(const loom_layer *l) { return l->o.sep.activation; }
 
-static const lm_layer_vt depthwise_vt = {"DepthwiseConv2D", "depthwise_conv2d", 1, 1, sep_build, sep_forward,
-                                         sep_foldable};
-static const lm_layer_vt separable_vt = {"SeparableConv2D", "separable_conv2d", 1, 1, sep_build, sep_forward,
-                                         sep_foldable};
-
-static loom_layer *sep_new(loom_graph *g, const loom_separable_opts *o, const lm_layer_vt *vt) {
-  if (!g || !o) return lm_layer_from(g, vt, o, sizeof *o, NULL);
-  loom_separable_opts c = *o;
-  lm_pair(c.kernel_size, 0), lm_pair(c.strides, 1);
-  if (!c.depth_multiplier) c.depth_multiplier = 1;
-  if ((vt == &separable_vt && c.filters <= 0) || c.kernel_size[0] <= 0 || c.kernel_size[1] <= 0 ||
-      c.strides[0] <= 0 || c.strides[1] <= 0 || c.depth_multiplier <= 0 || (unsigned)c.padding > LOOM_SAME ||
-      (unsigned)c.activation > LOOM_SOFTMAX) {
-    lm_graph_fail(g, LOOM_EINVAL, "%s: filters, kernel_size, strides and depth_multiplier must be > 0 "
-                  "(got %d, %dx%d, %dx%d, %d), padding and activation known", vt->type, c.filters,
-                  c.kernel_size[0], c.kernel_size[1], c.strides[0], c.strides[1], c.depth_multiplier);
-    return NULL;
-  }
-  return lm_layer_from(g, vt, &c, sizeof c, c.name);
+static int sep_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
+  loom_separable_opts *c = opts;
+  lm_pair(c->kernel_size, 0), lm_pair(c->strides, 1);
+  if (!c->depth_multiplier) c->depth_multiplier = 1;
+  if ((k == &lm_kind_separable_conv2d && c->filters <= 0) || c->kernel_size[0] <= 0 ||
+      c->kernel_size[1] <= 0 || c->strides[0] <= 0 || c->strides[1] <= 0 || c->depth_multiplier <= 0 ||
+      (unsigned)c->padding > LOOM_SAME || !lm_activation_name(c->activation))
+    return lm_opts_fail(g, k, c, LOOM_EINVAL, "filters, kernel_size, strides and depth_multiplier must "
+                        "be > 0 (got %d, %dx%d, %dx%d, %d), padding and activation known", c->filters,
+                        c->kernel_size[0], c->kernel_size[1], c->strides[0], c->strides[1],
+                        c->depth_multiplier);
+  return LOOM_OK;
 }
+
+#define SEP_OPT(field, key, type, lo, hi) LM_OPT(loom_separable_opts, field, key, type, lo, hi)
+#define SEP_COMMON_OPTS                                                  \
+  SEP_OPT(kernel_size, "kernel_size", LM_OPT_TUPLE, 1, 1 << 20),         \
+  SEP_OPT(strides, "strides", LM_OPT_TUPLE, 1, 1 << 20),                 \
+  SEP_OPT(padding, "padding", LM_OPT_PADDING, 0, 0),                     \
+  SEP_OPT(depth_multiplier, "depth_multiplier", LM_OPT_INT, 1, 1 << 10), \
+  SEP_OPT(activation, "activation", LM_OPT_ACTIVATION, 0, 0),            \
+  SEP_OPT(use_bias, "use_bias", LM_OPT_FLAG, 0, 0)
+static const lm_opt depthwise_opts[] = {SEP_COMMON_OPTS, LM_OPTS_END};
+static const lm_opt separable_opts[] = {SEP_OPT(filters, "filters", LM_OPT_INT, 1, 1 << 24),
+                                        SEP_COMMON_OPTS, LM_OPTS_END};
+
+#define SEP_KIND(ID, cls, pfx, options)                                                      \
+  {.id = ID, .class_name = cls, .prefix = pfx, .min_in = 1, .max_in = 1, .dims = 2,          \
+   .opts_size = sizeof(loom_separable_opts), .name_offset = offsetof(loom_separable_opts, name), \
+   .opts = options, .check = sep_check, .build = sep_build, .forward = sep_forward,           \
+   .activation = sep_activation, .fold = LM_FOLD_PRODUCER}
+const lm_layer_kind lm_kind_depthwise_conv2d =
+    SEP_KIND(LM_KIND_DEPTHWISE_CONV2D, "DepthwiseConv2D", "depthwise_conv2d", depthwise_opts);
+const lm_layer_kind lm_kind_separable_conv2d =
+    SEP_KIND(LM_KIND_SEPARABLE_CONV2D, "SeparableConv2D", "separable_conv2d", separable_opts);
 
 loom_layer *loom_layer_depthwise_conv2d(loom_graph *g, const loom_separable_opts *o) {
-  return sep_new(g, o, &depthwise_vt);
+  return lm_layer_make(g, &lm_kind_depthwise_conv2d, o);
 }
 loom_layer *loom_layer_separable_conv2d(loom_graph *g, const loom_separable_opts *o) {
-  return sep_new(g, o, &separable_vt);
+  return lm_layer_make(g, &lm_kind_separable_conv2d, o);
 }

@@ -2,7 +2,7 @@
 #ifndef LOOM_LIB_SPATIAL_H
 #define LOOM_LIB_SPATIAL_H
 
-#include "lib/graph.h"
+#include "lib/graph/graph.h"
 
 /* Output length of `len` under a window (dilation included) and stride: TensorFlow's
  * rule; LOOM_NONE stays LOOM_NONE, -2 when a 'valid' window does not fit. */

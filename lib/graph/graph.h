@@ -9,11 +9,13 @@
 #define LOOM_LIB_GRAPH_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "loom.h"
 #include "simd/error.h"
 
 #define LM_MAX_WEIGHTS 6
+#define LM_OPTS_MAX 192 /* bytes of a kind's options struct */
 
 typedef struct lm_shape {
   int rank;
@@ -21,6 +23,7 @@ typedef struct lm_shape {
 } lm_shape;
 
 typedef struct lm_call lm_call;
+typedef struct lm_layer_kind lm_layer_kind; /* lib/layers/kind.h */
 
 struct loom_node {
   lm_call *call;
@@ -58,30 +61,15 @@ typedef struct lm_run {
   bool training;
   /* Set for a call whose output feeds a cross-entropy: also produce the logits. */
   bool want_logits;
-  const lm_fold *fold; /* only for a layer whose vt->foldable said yes */
+  const lm_fold *fold; /* only for a LM_FOLD_PRODUCER kind ending in a linear activation */
   bool relu_after;      /* BatchNormalization: apply the ReLU Activation after it too */
 } lm_run;
 
-typedef struct lm_layer_vt {
-  const char *type;   /* Keras' class name, shown by summary */
-  const char *prefix; /* automatic names: dense, dense_1, ... */
-  int min_in, max_in;
-  /* Infer the outputs' shapes from the inputs' and, on the first call, make the
-   * weights; a later call must fit them. Errors through lm_layer_fail. */
-  int (*build)(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out,
-               loom_dtype *out_dtype);
-  /* Compute the outputs from the inputs' values (in the run's ctx). With
-   * run->want_logits, out_logits[0] receives the pre-activation (or stays NULL). */
-  int (*forward)(loom_layer *l, const lm_run *run, int n, loom_tensor **in, loom_tensor **out,
-                 loom_tensor **out_logits);
-  /* NULL, or whether the layer's forward can now take run->fold (its own activation is
-   * linear and its kernel is [..., output channels]). */
-  bool (*foldable)(const loom_layer *l);
-} lm_layer_vt;
+
 
 struct loom_layer {
   loom_graph *g;
-  const lm_layer_vt *vt;
+  const lm_layer_kind *kind;
   char name[64];
   bool built;
   int n_weights;
@@ -91,7 +79,7 @@ struct loom_layer {
   int n_calls, cap_calls;
   lm_call **calls; /* the layer's calls, in order */
   loom_model *model; /* set when this layer is a model */
-  union {           /* the options of each kind, completed with Keras' defaults */
+  union { /* the options of its kind, completed with Keras' defaults (kind->check) */
     loom_dense_opts dense;
     loom_embedding_opts embedding;
     loom_lstm_opts lstm;
@@ -100,8 +88,9 @@ struct loom_layer {
     loom_layer_opts misc;
     loom_separable_opts sep;
     loom_batch_norm_opts bn;
+    max_align_t align_;
+    unsigned char bytes[LM_OPTS_MAX]; /* a kind registered from outside */
   } o;
-  int rank; /* conv/pool: 1 or 2 */
 };
 
 typedef struct lm_rng {
@@ -139,8 +128,8 @@ __attribute__((format(printf, 3, 4)))
 #endif
 int lm_layer_fail(loom_layer *l, int status, const char *fmt, ...);
 
-/* A new layer of the kind vt, named `name` or automatically; NULL on failure. */
-loom_layer *lm_layer_new(loom_graph *g, const lm_layer_vt *vt, const char *name);
+/* A new layer of kind k, named `name` or automatically; NULL on failure. */
+loom_layer *lm_layer_new(loom_graph *g, const lm_layer_kind *k, const char *name);
 /* A weight of the layer, f32, in the graph's parameter arena, requiring a gradient; or,
  * with trainable false, state that the layer updates itself (no gradient, no
  * optimiser), counted as Keras' non-trainable params and saved with the model. */

@@ -1,29 +1,31 @@
-/* layers.h - what the layer files share (internal). */
-#ifndef LOOM_LIB_LAYERS_H
-#define LOOM_LIB_LAYERS_H
+/* layer.h - what the layer files share (internal): the kind descriptor, input checks,
+ * activations, the folded weights. A layer file includes this header alone. */
+#ifndef LOOM_LIB_LAYERS_LAYER_H
+#define LOOM_LIB_LAYERS_LAYER_H
 
-#include "lib/graph.h"
+#include "lib/layers/kind.h"
 
-/* A layer of kind vt from options (copied into l->o by the caller); NULL with the
- * graph's error when opts is NULL. */
-loom_layer *lm_layer_from(loom_graph *g, const lm_layer_vt *vt, const void *opts, size_t size,
-                          const char *name);
 /* Input i must have rank in [lo, hi] and the dtype; false with the error set. */
 bool lm_check_input(loom_layer *l, loom_node *const *in, int i, int lo, int hi, loom_dtype dtype);
 /* The last dim of x must be known; false with the error set. */
 bool lm_check_known_last(loom_layer *l, const loom_node *x, const char *what);
 /* A later call must see the dim the weights were built for. */
 bool lm_check_built_dim(loom_layer *l, const loom_node *x, int axis, int64_t want);
+/* build for layers whose one f32 output has their input's shape. */
+int lm_same_shape_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out,
+                        loom_dtype *dt);
+/* A known activation, else an error naming the kind (and the layer). */
+bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation act);
 /* The activation applied by a layer forward, with logits kept when asked for and the
  * activation is softmax or sigmoid: f(cx, x, act) computes the layer's pre-activation
  * and activation fused; this splits them when logits are wanted. */
 loom_tensor *lm_activate(const lm_run *run, loom_tensor *z, loom_activation act);
 bool lm_wants_split(const lm_run *run, loom_activation act);
+/* Keras' name of an activation ("relu"); NULL for none of loom's. */
 const char *lm_activation_name(loom_activation act);
 /* The kernel ([..., cout] flattened) and bias a layer runs with: its own, or with
- * run->fold, new ones in the
- * run's arena with the BatchNormalization after it folded in (bias made when the layer
- * has none). False with the ctx's error on failure. */
+ * run->fold, new ones in the run's arena with the BatchNormalization after it folded in
+ * (bias made when the layer has none). False with the ctx's error on failure. */
 bool lm_fold_weights(const lm_run *run, int64_t cout, loom_tensor **kernel, loom_tensor **bias);
 
 #endif

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/model.h"
+#include "lib/graph/model.h"
+#include "lib/layers/kind.h"
 #include "ops/ops.h"
 
 static lm_loss_kind loss_kind(const char *s) {
@@ -105,11 +106,7 @@ static int resolve_weights_and_metrics(loom_model *m, const loom_compile_opts *o
  * cross-entropy takes the loss on the logits. */
 static bool ends_in(const loom_node *y, loom_activation act) {
   const loom_layer *l = y->call->layer;
-  const char *t = l->vt->type;
-  if (!strcmp(t, "Dense")) return l->o.dense.activation == act;
-  if (!strcmp(t, "Conv1D") || !strcmp(t, "Conv2D")) return l->o.conv.activation == act;
-  if (!strcmp(t, "Activation")) return l->o.misc.activation == act;
-  return false;
+  return l->kind->activation && l->kind->activation(l) == act;
 }
 
 static void name_metrics(loom_model *m) {

@@ -2,7 +2,7 @@
 #ifndef LOOM_LIB_MODEL_H
 #define LOOM_LIB_MODEL_H
 
-#include "lib/graph.h"
+#include "lib/graph/graph.h"
 
 typedef enum lm_loss_kind {
   LM_LOSS_NONE = 0,

@@ -2,7 +2,7 @@
  * flow, middle flow x 8, exit flow), without pretrained weights. */
 #include <stdio.h>
 
-#include "lib/graph.h"
+#include "lib/graph/graph.h"
 
 typedef struct xb {
   loom_graph *g;

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/model.h"
+#include "lib/graph/model.h"
+#include "lib/layers/kind.h"
 
 void lm_model_free(loom_model *m) {
   loom_arena_free(m->fold_cache);
@@ -52,8 +53,10 @@ static int model_layer_forward(loom_layer *l, const lm_run *run, int n, loom_ten
   return st;
 }
 
-static const lm_layer_vt model_vt = {"Functional", "model", 1, LOOM_MAX_IO, model_layer_build,
-                                     model_layer_forward, NULL};
+/* Made by loom_model_new alone (its options are the model's, not a config's). */
+const lm_layer_kind lm_kind_functional = {.id = LM_KIND_FUNCTIONAL, .class_name = "Functional",
+                                          .prefix = "model", .min_in = 1, .max_in = LOOM_MAX_IO,
+                                          .build = model_layer_build, .forward = model_layer_forward};
 
 loom_layer *loom_model_layer(loom_model *m) { return m ? m->layer : NULL; }
 
@@ -232,7 +235,7 @@ loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o) {
     }
   ok = ok && order_model(m) && lm_model_plan_folds(m);
   if (ok) {
-    m->layer = lm_layer_new(g, &model_vt, o->name);
+    m->layer = lm_layer_new(g, &lm_kind_functional, o->name);
     ok = m->layer != NULL;
   }
   if (ok) {
@@ -277,7 +280,7 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
     }
     for (int k = 0; want_logits && k < m->n_out; ++k)
       if (m->out[k] == first && want_logits[k]) r.want_logits = true;
-    const int st = c->layer->vt->forward(c->layer, &r, c->n_in, xs, ys, zs);
+    const int st = c->layer->kind->forward(c->layer, &r, c->n_in, xs, ys, zs);
     if (st || !ys[0]) {
       const int s = st ? st : loom_ctx_status(run->cx);
       lm_graph_fail(m->g, s ? s : LOOM_EINVAL, "%s: %s", c->layer->name,

@@ -1,6 +1,6 @@
 /* safetensors.c - the safetensors format, read with every field checked, and written. */
 #define _POSIX_C_SOURCE 200809L
-#include "lib/safetensors.h"
+#include "lib/io/safetensors.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,8 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/graph.h"
-#include "lib/model.h"
+#include "lib/graph/graph.h"
+#include "lib/graph/model.h"
+#include "lib/layers/kind.h"
 
 loom_graph *loom_graph_new(uint64_t seed) {
   loom_graph *g = calloc(1, sizeof *g);
@@ -98,9 +99,9 @@ static void auto_name(const loom_graph *g, const char *prefix, bool one_based, c
   }
 }
 
-loom_layer *lm_layer_new(loom_graph *g, const lm_layer_vt *vt, const char *name) {
+loom_layer *lm_layer_new(loom_graph *g, const lm_layer_kind *k, const char *name) {
   if (!g) {
-    lm_error(LOOM_EINVAL, vt->prefix, "graph is NULL");
+    lm_error(LOOM_EINVAL, k->prefix, "graph is NULL");
     return NULL;
   }
   if (name && (!*name || strlen(name) >= sizeof ((loom_layer *)0)->name)) {
@@ -118,9 +119,9 @@ loom_layer *lm_layer_new(loom_graph *g, const lm_layer_vt *vt, const char *name)
     return NULL;
   }
   l->g = g;
-  l->vt = vt;
+  l->kind = k;
   if (name) snprintf(l->name, sizeof l->name, "%s", name);
-  else auto_name(g, vt->prefix, vt->min_in == 0, l->name, sizeof l->name);
+  else auto_name(g, k->prefix, k->min_in == 0, l->name, sizeof l->name);
   if (!lm_push(g, (void ***)&g->layers, &g->n_layers, &g->cap_layers, l)) {
     free(l);
     return NULL;
@@ -188,7 +189,9 @@ lm_call *lm_call_new(loom_layer *l, int n_in, loom_node *const *in, int n_out,
 
 /* ---------------------------------------------------------------- Input */
 
-static const lm_layer_vt input_vt = {"InputLayer", "input", 0, 0, NULL, NULL, NULL};
+/* Made by loom_input alone: no options, no build, no forward (the model feeds it). */
+const lm_layer_kind lm_kind_input_layer = {.id = LM_KIND_INPUT_LAYER, .class_name = "InputLayer",
+                                           .prefix = "input"};
 
 loom_node *loom_input(loom_graph *g, const loom_input_opts *o) {
   if (!g) {
@@ -213,27 +216,27 @@ loom_node *loom_input(loom_graph *g, const loom_input_opts *o) {
     lm_graph_fail(g, LOOM_EDTYPE, "Input: dtype %d is neither LOOM_F32 nor LOOM_I32", (int)dt);
     return NULL;
   }
-  loom_layer *l = lm_layer_new(g, &input_vt, o->name);
+  loom_layer *l = lm_layer_new(g, &lm_kind_input_layer, o->name);
   if (!l) return NULL;
   l->built = true;
   lm_call *c = lm_call_new(l, 0, NULL, 1, &s, &dt);
   return c ? c->out[0] : NULL;
 }
 
-bool lm_is_input_layer(const loom_layer *l) { return l->vt == &input_vt; }
+bool lm_is_input_layer(const loom_layer *l) { return l->kind == &lm_kind_input_layer; }
 
 /* ---------------------------------------------------------------- calls */
 
 int loom_call_outputs(loom_layer *l, int n, loom_node *const *xs, int cap, loom_node **out) {
   if (!l) return lm_error(LOOM_EINVAL, "loom_call", "layer is NULL (an earlier error?)");
   loom_graph *g = l->g;
-  if (l->vt == &input_vt) return lm_layer_fail(l, LOOM_EINVAL, "an Input cannot be called");
-  if (n < l->vt->min_in || n > l->vt->max_in || !xs) {
-    if (l->vt->min_in == l->vt->max_in)
-      return lm_layer_fail(l, LOOM_EINVAL, "takes %d input%s, got %d", l->vt->min_in,
-                           l->vt->min_in == 1 ? "" : "s", n);
-    return lm_layer_fail(l, LOOM_EINVAL, "takes %d to %d inputs, got %d", l->vt->min_in,
-                         l->vt->max_in, n);
+  const lm_layer_kind *k = l->kind;
+  if (!k->build) return lm_layer_fail(l, LOOM_EINVAL, "an Input cannot be called");
+  if (n < k->min_in || n > k->max_in || !xs) {
+    if (k->min_in == k->max_in)
+      return lm_layer_fail(l, LOOM_EINVAL, "takes %d input%s, got %d", k->min_in,
+                           k->min_in == 1 ? "" : "s", n);
+    return lm_layer_fail(l, LOOM_EINVAL, "takes %d to %d inputs, got %d", k->min_in, k->max_in, n);
   }
   for (int i = 0; i < n; ++i) {
     if (!xs[i]) return lm_layer_fail(l, LOOM_EINVAL, "input %d is NULL (an earlier error?)", i);
@@ -244,7 +247,7 @@ int loom_call_outputs(loom_layer *l, int n, loom_node *const *xs, int cap, loom_
   lm_shape shape[LOOM_MAX_IO];
   loom_dtype dtype[LOOM_MAX_IO];
   for (int i = 0; i < LOOM_MAX_IO; ++i) dtype[i] = LOOM_F32;
-  const int st = l->vt->build(l, n, xs, &n_out, shape, dtype);
+  const int st = k->build(l, n, xs, &n_out, shape, dtype);
   if (st) return st;
   l->built = true;
   lm_call *c = lm_call_new(l, n, xs, n_out, shape, dtype);

@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/config.h"
-#include "lib/safetensors.h"
+#include "lib/io/config.h"
+#include "lib/io/safetensors.h"
+#include "lib/train/optimizer.h"
 
 typedef struct named_weight {
   char name[LM_ST_MAX_NAME];
@@ -44,8 +45,7 @@ static named_weight *weights_of(const loom_model *m) {
 }
 
 static const char *slot_name(const loom_model *m, int which) {
-  if (m->opt.kind == LOOM_ADAM) return which ? "v" : "m";
-  return m->opt.kind == LOOM_RMSPROP ? "rms" : "momentum";
+  return lm_optimizer_slot(m->opt.kind, which);
 }
 
 static int save(loom_model *m, const char *path, bool optimizer, bool config, const char *where) {

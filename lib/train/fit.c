@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/model.h"
+#include "lib/graph/model.h"
 
 static double now_s(void) {
   struct timespec ts;

@@ -2,11 +2,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/config.h"
-#include "lib/layers.h"
+#include "lib/io/config.h"
+#include "lib/layers/kind.h"
+#include "lib/train/optimizer.h"
 #include "ops/ops.h"
 
-#define LM_CONFIG_VERSION 1
+/* 2: layers as {"class_name", "name", "config" in Keras' keys}, the optimiser by name;
+ * files of version 1 still load. */
+#define LM_CONFIG_VERSION 2
 
 /* ---------------------------------------------------------------- what a model holds */
 
@@ -42,64 +45,8 @@ static cJSON *node_ref(const saved_calls *s, const loom_node *x) {
   return cJSON_CreateIntArray(ref, 2);
 }
 
-static cJSON *ints(const int *v, int n) { return cJSON_CreateIntArray(v, n); }
 
 /* ---------------------------------------------------------------- writing */
-
-static const char *padding_name(loom_padding p) { return p == LOOM_SAME ? "same" : "valid"; }
-
-static cJSON *layer_config(const loom_layer *l) {
-  cJSON *c = cJSON_CreateObject();
-  const char *t = l->vt->type;
-  if (!strcmp(t, "Dense")) {
-    cJSON_AddNumberToObject(c, "units", l->o.dense.units);
-    cJSON_AddStringToObject(c, "activation", lm_activation_name(l->o.dense.activation));
-    cJSON_AddBoolToObject(c, "use_bias", l->o.dense.use_bias != LOOM_NO);
-  } else if (!strcmp(t, "Embedding")) {
-    cJSON_AddNumberToObject(c, "input_dim", l->o.embedding.input_dim);
-    cJSON_AddNumberToObject(c, "output_dim", l->o.embedding.output_dim);
-  } else if (!strcmp(t, "LSTM")) {
-    cJSON_AddNumberToObject(c, "units", l->o.lstm.units);
-    cJSON_AddBoolToObject(c, "return_sequences", l->o.lstm.return_sequences);
-    cJSON_AddBoolToObject(c, "go_backwards", l->o.lstm.go_backwards);
-    cJSON_AddBoolToObject(c, "use_bias", l->o.lstm.use_bias != LOOM_NO);
-    cJSON_AddBoolToObject(c, "unit_forget_bias", l->o.lstm.unit_forget_bias != LOOM_NO);
-  } else if (!strcmp(t, "Conv1D") || !strcmp(t, "Conv2D")) {
-    const loom_conv_opts *o = &l->o.conv;
-    cJSON_AddNumberToObject(c, "filters", o->filters);
-    cJSON_AddItemToObject(c, "kernel_size", ints(o->kernel_size, l->rank));
-    cJSON_AddItemToObject(c, "strides", ints(o->strides, l->rank));
-    cJSON_AddNumberToObject(c, "dilation_rate", o->dilation_rate);
-    cJSON_AddStringToObject(c, "padding", padding_name(o->padding));
-    cJSON_AddStringToObject(c, "activation", lm_activation_name(o->activation));
-    cJSON_AddBoolToObject(c, "use_bias", o->use_bias != LOOM_NO);
-  } else if (!strcmp(t, "DepthwiseConv2D") || !strcmp(t, "SeparableConv2D")) {
-    const loom_separable_opts *o = &l->o.sep;
-    if (t[0] == 'S') cJSON_AddNumberToObject(c, "filters", o->filters);
-    cJSON_AddItemToObject(c, "kernel_size", ints(o->kernel_size, 2));
-    cJSON_AddItemToObject(c, "strides", ints(o->strides, 2));
-    cJSON_AddNumberToObject(c, "depth_multiplier", o->depth_multiplier);
-    cJSON_AddStringToObject(c, "padding", padding_name(o->padding));
-    cJSON_AddStringToObject(c, "activation", lm_activation_name(o->activation));
-    cJSON_AddBoolToObject(c, "use_bias", o->use_bias != LOOM_NO);
-  } else if (!strcmp(t, "BatchNormalization")) {
-    cJSON_AddNumberToObject(c, "momentum", l->o.bn.momentum);
-    cJSON_AddNumberToObject(c, "epsilon", l->o.bn.epsilon);
-    cJSON_AddBoolToObject(c, "center", l->o.bn.center != LOOM_NO);
-    cJSON_AddBoolToObject(c, "scale", l->o.bn.scale != LOOM_NO);
-  } else if (strstr(t, "Pooling") && !strstr(t, "Global")) {
-    cJSON_AddItemToObject(c, "pool_size", ints(l->o.pool.pool_size, l->rank));
-    cJSON_AddItemToObject(c, "strides", ints(l->o.pool.strides, l->rank));
-    cJSON_AddStringToObject(c, "padding", padding_name(l->o.pool.padding));
-  } else if (!strcmp(t, "Activation")) {
-    cJSON_AddStringToObject(c, "activation", lm_activation_name(l->o.misc.activation));
-  } else if (!strcmp(t, "Dropout")) {
-    cJSON_AddNumberToObject(c, "rate", l->o.misc.rate);
-  } else if (!strcmp(t, "Concatenate")) {
-    cJSON_AddNumberToObject(c, "axis", l->o.misc.axis ? l->o.misc.axis : -1);
-  }
-  return c;
-}
 
 static cJSON *refs(const saved_calls *s, loom_node *const *nodes, int n) {
   cJSON *a = cJSON_CreateArray();
@@ -115,7 +62,7 @@ static const char *loss_name(lm_loss_kind k) {
 
 static cJSON *compile_config(const loom_model *m) {
   cJSON *c = cJSON_CreateObject(), *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "kind", m->opt.kind);
+  cJSON_AddStringToObject(o, "name", lm_optimizer_name(m->opt.kind));
   cJSON_AddNumberToObject(o, "learning_rate", m->opt.learning_rate);
   cJSON_AddNumberToObject(o, "momentum", m->opt.momentum);
   cJSON_AddNumberToObject(o, "rho", m->opt.rho);
@@ -160,9 +107,9 @@ char *lm_config_write(loom_model *m) {
       cJSON_AddItemToArray(models, nm);
     } else if (first && !lm_is_input_layer(l)) {
       cJSON *lj = cJSON_CreateObject();
-      cJSON_AddStringToObject(lj, "class", l->vt->type);
+      cJSON_AddStringToObject(lj, "class_name", l->kind->class_name);
       cJSON_AddStringToObject(lj, "name", l->name);
-      cJSON_AddItemToObject(lj, "config", layer_config(l));
+      cJSON_AddItemToObject(lj, "config", lm_layer_config(l));
       cJSON_AddItemToArray(layers, lj);
     }
     cJSON *cj = cJSON_CreateObject();
@@ -245,121 +192,23 @@ static const char *get_str(reader *r, const cJSON *o, const char *key) {
   return s ? s : "";
 }
 
-static loom_activation get_act(reader *r, const cJSON *o) {
-  const char *s = get_str(r, o, "activation");
-  for (int a = LOOM_LINEAR; a <= LOOM_SOFTMAX; ++a)
-    if (!strcmp(s, lm_activation_name((loom_activation)a))) return (loom_activation)a;
-  bad(r, "unknown activation \"%s\"", s);
-  return LOOM_LINEAR;
-}
-
-static loom_padding get_padding(reader *r, const cJSON *o) {
-  const char *s = get_str(r, o, "padding");
-  if (strcmp(s, "same") && strcmp(s, "valid")) bad(r, "padding \"%s\" is neither same nor valid", s);
-  return !strcmp(s, "same") ? LOOM_SAME : LOOM_VALID;
-}
-
-/* An array of n (1 or 2) integers in [1, 1 << 20] into v[2] (the second repeats the first). */
-static void get_pair(reader *r, const cJSON *o, const char *key, int n, int v[2]) {
-  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
-  v[0] = v[1] = 1;
-  if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n) {
-    bad(r, "\"%s\" must be an array of %d integers", key, n);
-    return;
-  }
-  for (int i = 0; i < n; ++i) {
-    const cJSON *e = cJSON_GetArrayItem(a, i);
-    const double d = cJSON_IsNumber(e) ? cJSON_GetNumberValue(e) : 0;
-    if (d != (double)(int)d || d < 1 || d > (1 << 20)) bad(r, "\"%s\" holds %g (integers in [1, 1048576])", key, d);
-    else v[i] = (int)d;
-  }
-  if (n == 1) v[1] = 1;
-}
-
-#define LM_MAX_UNITS (1 << 24)
 /* Layers and calls a file may hold (Xception has 132 layers): names are matched by
  * linear search, so this bounds a hostile file's cost. */
 #define LM_MAX_FILE_LAYERS 10000
 
+/* A layer entry: {"class_name": "Dense", "name": "dense", "config": {...}} (loom_config
+ * 1 wrote "class"). */
 static loom_layer *make_layer(reader *r, loom_graph *g, const cJSON *lj) {
-  const char *cls = get_str(r, lj, "class"), *name = get_str(r, lj, "name");
-  const cJSON *c = cJSON_GetObjectItemCaseSensitive(lj, "config");
-  if (!cJSON_IsObject(c)) bad(r, "layer \"%s\": \"config\" must be an object", name);
+  const cJSON *cls_item = cJSON_GetObjectItemCaseSensitive(lj, "class_name");
+  const char *cls = get_str(r, lj, cls_item ? "class_name" : "class"), *name = get_str(r, lj, "name");
   if (!r->ok) return NULL;
-  loom_layer *l = NULL;
-  if (!strcmp(cls, "Dense")) {
-    loom_dense_opts o = {.units = get_int(r, c, "units", 1, LM_MAX_UNITS, false, 0), .activation = get_act(r, c),
-                         .use_bias = get_bool(r, c, "use_bias") ? LOOM_YES : LOOM_NO, .name = name};
-    if (r->ok) l = loom_layer_dense(g, &o);
-  } else if (!strcmp(cls, "Embedding")) {
-    loom_embedding_opts o = {.input_dim = get_int(r, c, "input_dim", 1, LM_MAX_UNITS, false, 0),
-                             .output_dim = get_int(r, c, "output_dim", 1, LM_MAX_UNITS, false, 0), .name = name};
-    if (r->ok) l = loom_layer_embedding(g, &o);
-  } else if (!strcmp(cls, "LSTM")) {
-    loom_lstm_opts o = {.units = get_int(r, c, "units", 1, LM_MAX_UNITS, false, 0),
-                        .return_sequences = get_bool(r, c, "return_sequences"),
-                        .go_backwards = get_bool(r, c, "go_backwards"),
-                        .use_bias = get_bool(r, c, "use_bias") ? LOOM_YES : LOOM_NO,
-                        .unit_forget_bias = get_bool(r, c, "unit_forget_bias") ? LOOM_YES : LOOM_NO, .name = name};
-    if (r->ok) l = loom_layer_lstm(g, &o);
-  } else if (!strcmp(cls, "Conv1D") || !strcmp(cls, "Conv2D")) {
-    const int dims = cls[4] - '0';
-    loom_conv_opts o = {.filters = get_int(r, c, "filters", 1, LM_MAX_UNITS, false, 0),
-                        .dilation_rate = get_int(r, c, "dilation_rate", 1, 1 << 20, false, 0),
-                        .padding = get_padding(r, c), .activation = get_act(r, c),
-                        .use_bias = get_bool(r, c, "use_bias") ? LOOM_YES : LOOM_NO, .name = name};
-    get_pair(r, c, "kernel_size", dims, o.kernel_size);
-    get_pair(r, c, "strides", dims, o.strides);
-    if (r->ok) l = (dims == 1 ? loom_layer_conv1d : loom_layer_conv2d)(g, &o);
-  } else if (!strcmp(cls, "DepthwiseConv2D") || !strcmp(cls, "SeparableConv2D")) {
-    loom_separable_opts o = {.filters = cls[0] == 'S' ? get_int(r, c, "filters", 1, LM_MAX_UNITS, false, 0) : 0,
-                             .depth_multiplier = get_int(r, c, "depth_multiplier", 1, 1 << 10, false, 0),
-                             .padding = get_padding(r, c), .activation = get_act(r, c),
-                             .use_bias = get_bool(r, c, "use_bias") ? LOOM_YES : LOOM_NO, .name = name};
-    get_pair(r, c, "kernel_size", 2, o.kernel_size);
-    get_pair(r, c, "strides", 2, o.strides);
-    if (r->ok) l = (cls[0] == 'S' ? loom_layer_separable_conv2d : loom_layer_depthwise_conv2d)(g, &o);
-  } else if (!strcmp(cls, "BatchNormalization")) {
-    loom_batch_norm_opts o = {.momentum = get_float(r, c, "momentum", 1e-6, 1.0),
-                              .epsilon = get_float(r, c, "epsilon", 1e-12, 1e6),
-                              .center = get_bool(r, c, "center") ? LOOM_YES : LOOM_NO,
-                              .scale = get_bool(r, c, "scale") ? LOOM_YES : LOOM_NO, .name = name};
-    if (r->ok) l = loom_layer_batch_normalization(g, &o);
-  } else if (strstr(cls, "Pooling") && !strstr(cls, "Global")) {
-    static const char *kinds[4] = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D"};
-    static loom_layer *(*const make[4])(loom_graph *, const loom_pool_opts *) = {
-        loom_layer_max_pooling1d, loom_layer_max_pooling2d, loom_layer_average_pooling1d,
-        loom_layer_average_pooling2d};
-    loom_pool_opts o = {.padding = get_padding(r, c), .name = name};
-    for (int k = 0; k < 4; ++k)
-      if (!strcmp(cls, kinds[k])) {
-        get_pair(r, c, "pool_size", 1 + k % 2, o.pool_size);
-        get_pair(r, c, "strides", 1 + k % 2, o.strides);
-        if (r->ok) l = make[k](g, &o);
-      }
-    if (r->ok && !l) bad(r, "unknown layer class \"%s\"", cls);
-  } else {
-    static const char *kinds[9] = {"GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
-                                   "GlobalAveragePooling2D", "Activation", "Flatten", "Dropout", "Add",
-                                   "Concatenate"};
-    static loom_layer *(*const make[9])(loom_graph *, const loom_layer_opts *) = {
-        loom_layer_global_max_pooling1d, loom_layer_global_max_pooling2d,
-        loom_layer_global_average_pooling1d, loom_layer_global_average_pooling2d,
-        loom_layer_activation, loom_layer_flatten, loom_layer_dropout, loom_layer_add,
-        loom_layer_concatenate};
-    int k = 0;
-    while (k < 9 && strcmp(cls, kinds[k])) ++k;
-    if (k == 9) {
-      bad(r, "unknown layer class \"%s\"", cls);
-      return NULL;
-    }
-    loom_layer_opts o = {.name = name};
-    if (k == 4) o.activation = get_act(r, c);
-    if (k == 6) o.rate = get_float(r, c, "rate", 0.0, 0.999999);
-    if (k == 8) o.axis = get_int(r, c, "axis", -LOOM_MAX_RANK, LOOM_MAX_RANK, false, 0);
-    if (r->ok) l = make[k](g, &o);
+  const lm_layer_kind *k = lm_kind_find(cls);
+  if (!k) {
+    bad(r, "layer \"%s\": unknown layer class \"%s\"", name, cls);
+    return NULL;
   }
-  if (r->ok && !l) bad(r, "layer \"%s\": %s", name, loom_graph_error(g));
+  loom_layer *l = lm_layer_from_config(g, k, cJSON_GetObjectItemCaseSensitive(lj, "config"), name, r->where);
+  if (!l) r->ok = false; /* the message names the layer and the key */
   return l;
 }
 
@@ -456,7 +305,14 @@ static void replay(reader *r, loom_graph *g, const cJSON *root, lm_call **made, 
 static void read_compile(reader *r, loom_model *m, const cJSON *c) {
   const cJSON *o = cJSON_GetObjectItemCaseSensitive(c, "optimizer");
   loom_compile_opts co = {0};
-  co.optimizer.kind = (loom_optimizer_kind)get_int(r, o, "kind", 0, LOOM_ADAM, false, 0);
+  const cJSON *oname = cJSON_GetObjectItemCaseSensitive(o, "name");
+  if (oname) { /* by name; loom_config 1 wrote the enum's number as "kind" */
+    const char *n = get_str(r, o, "name");
+    if (r->ok && (int)(co.optimizer.kind = lm_optimizer_from_name(n)) < 0)
+      return bad(r, "compile: unknown optimizer \"%s\"", n);
+  } else {
+    co.optimizer.kind = (loom_optimizer_kind)get_int(r, o, "kind", 0, LOOM_ADAM, false, 0);
+  }
   co.optimizer.learning_rate = get_float(r, o, "learning_rate", 0, 1e6);
   co.optimizer.momentum = get_float(r, o, "momentum", 0, 1e6);
   co.optimizer.rho = get_float(r, o, "rho", 0, 0.999999);
@@ -495,10 +351,7 @@ loom_model *lm_config_read(const cJSON *root, const char *where, size_t param_li
     bad(&r, "not a JSON object");
     return NULL;
   }
-  if (get_int(&r, root, "loom_config", 1, LM_CONFIG_VERSION, false, 0) != LM_CONFIG_VERSION || !r.ok) {
-    if (r.ok) bad(&r, "unknown loom_config version");
-    return NULL;
-  }
+  if (get_int(&r, root, "loom_config", 1, LM_CONFIG_VERSION, false, 0) < 1 || !r.ok) return NULL;
   const cJSON *layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
   const cJSON *calls = cJSON_GetObjectItemCaseSensitive(root, "calls");
   if (!cJSON_IsArray(layers) || !cJSON_IsArray(calls) || cJSON_GetArraySize(layers) > LM_MAX_FILE_LAYERS ||

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/model.h"
+#include "lib/graph/model.h"
+#include "lib/layers/kind.h"
 
 /* Keras' print_row: each field cut or padded to end at its position; a field after
  * the first replaces the last character before it with a space. */
@@ -71,7 +72,7 @@ int loom_model_summary(const loom_model *m, FILE *f) {
   for (int i = 0; i < m->n_layers; ++i) {
     const loom_layer *l = m->layers[i];
     char name[160], shape[200], params[32], conn[LOOM_MAX_IO * 4][96];
-    snprintf(name, sizeof name, "%s (%s)", l->name, l->vt->type);
+    snprintf(name, sizeof name, "%s (%s)", l->name, l->kind->class_name);
     output_shape(l, shape, sizeof shape);
     snprintf(params, sizeof params, "%lld", (long long)lm_layer_count_params(l, false));
     int nc = 0;

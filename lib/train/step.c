@@ -1,7 +1,7 @@
 /* step.c - one step on one batch: forward in the step context, the weighted sum of the
  * outputs' losses, backward, the optimiser's update of every weight, the metrics. After
  * the first step of a batch size everything lives in arenas already held: no malloc. */
-#include "lib/model.h"
+#include "lib/graph/model.h"
 #include "simd/optim.h"
 
 static loom_tensor *loss_of(loom_ctx *cx, const lm_output_spec *s, loom_tensor *y, const loom_node *out) {

@@ -7,15 +7,20 @@
  * the current weights once per inference pass (predict, evaluate, validation) and kept by
  * the model (as much memory as the folded layers' weights), so training in between is seen
  * and the batches of one pass do not fold again. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/layers.h"
-#include "lib/model.h"
+#include "lib/layers/layer.h"
+#include "lib/graph/model.h"
 #include "ops/ops.h"
 
-static bool is_type(const loom_layer *l, const char *type) { return !strcmp(l->vt->type, type); }
+static bool is_bn(const loom_layer *l) { return l->kind->fold == LM_FOLD_BN; }
+static bool is_relu_activation(const loom_layer *l) {
+  return l->kind->fold == LM_FOLD_ACTIVATION && l->kind->activation(l) == LOOM_RELU;
+}
+static bool can_take_bn(const loom_layer *l) {
+  return l->kind->fold == LM_FOLD_PRODUCER && l->kind->activation(l) == LOOM_LINEAR;
+}
 
 /* The one call of m->order after `from` that reads x (once), or -1: none, several, or x
  * is an output of the model. */
@@ -43,17 +48,16 @@ bool lm_model_plan_folds(loom_model *m) {
   for (int i = 0; i < m->n_order; ++i) m->fold[i] = (lm_fold_plan){-1, -1, -1, false, false, NULL, NULL};
   for (int i = 0; i < m->n_order; ++i) { /* BN -> ReLU */
     const lm_call *c = m->order[i];
-    if (!is_type(c->layer, "BatchNormalization")) continue;
+    if (!is_bn(c->layer)) continue;
     const int act = sole_reader(m, c->out[0], i + 1);
-    if (act >= 0 && is_type(m->order[act]->layer, "Activation") &&
-        m->order[act]->layer->o.misc.activation == LOOM_RELU)
+    if (act >= 0 && is_relu_activation(m->order[act]->layer))
       m->fold[i].relu = act, m->fold[act].fused = true;
   }
   for (int i = 0; i < m->n_order; ++i) { /* conv -> BN (-> ReLU) */
     const lm_call *c = m->order[i];
-    if (!c->layer->vt->foldable || c->n_out != 1 || !c->layer->vt->foldable(c->layer)) continue;
+    if (!can_take_bn(c->layer) || c->n_out != 1) continue;
     const int bn = sole_reader(m, c->out[0], i + 1);
-    if (bn < 0 || !is_type(m->order[bn]->layer, "BatchNormalization")) continue;
+    if (bn < 0 || !is_bn(m->order[bn]->layer)) continue;
     m->fold[i].bn = bn, m->fold[i].act = m->fold[bn].relu, m->fold[bn].folded = true;
   }
   return true;
@@ -72,19 +76,11 @@ int lm_fold_prepare(loom_model *m, int i, loom_ctx *cx, lm_fold *f) {
     m->fold_epoch = m->g->fold_epoch + 1;
   }
   lm_fold_plan *p = &m->fold[i];
-  loom_layer *bn = m->order[p->bn]->layer;
-  const loom_tensor *mean = loom_layer_weight(bn, "moving_mean");
-  const float *gamma = loom_tensor_f32(loom_layer_weight(bn, "gamma"));
-  const float *beta = loom_tensor_f32(loom_layer_weight(bn, "beta"));
-  const float *mv = loom_tensor_f32(loom_layer_weight(bn, "moving_variance")), *mm = mean->data;
-  const int64_t c = mean->size;
+  const loom_layer *bn = m->order[p->bn]->layer;
+  const int64_t c = bn->kind->fold_affine(bn, NULL);
   float *s = lm_scratch(cx, "BatchNormalization fold", 2 * (size_t)c * sizeof(float));
   if (!s) return loom_ctx_status(cx);
-  for (int64_t j = 0; j < c; ++j) {
-    const float inv = (float)(1.0 / sqrt((double)mv[j] + bn->o.bn.epsilon));
-    s[j] = (gamma ? gamma[j] : 1.0f) * inv;
-    s[c + j] = (beta ? beta[j] : 0.0f) - mm[j] * s[j];
-  }
+  bn->kind->fold_affine(bn, s);
   *f = (lm_fold){s, s + c, p->act >= 0 ? LOOM_RELU : LOOM_LINEAR, m->fold_cache, &p->kernel, &p->bias};
   return LOOM_OK;
 }

@@ -1,0 +1,98 @@
+/* conv.c - Conv1D and Conv2D (channels-last, Keras' kernel [k..., in, filters],
+ * glorot_uniform, bias zeros). */
+#include "lib/layers/layer.h"
+#include "lib/layers/spatial.h"
+#include "ops/ops.h"
+
+static int conv_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
+  loom_conv_opts *c = opts;
+  lm_pair(c->kernel_size, 0), lm_pair(c->strides, 1);
+  if (k->dims == 1) c->kernel_size[1] = 1, c->strides[1] = 1;
+  if (!c->dilation_rate) c->dilation_rate = 1;
+  if (c->filters <= 0 || c->kernel_size[0] <= 0 || c->kernel_size[1] <= 0 || c->strides[0] <= 0 ||
+      c->strides[1] <= 0 || c->dilation_rate <= 0 || (unsigned)c->padding > LOOM_SAME ||
+      !lm_activation_name(c->activation))
+    return lm_opts_fail(g, k, c, LOOM_EINVAL, "filters, kernel_size, strides and dilation_rate must "
+                        "be > 0 (got %d, %dx%d, %dx%d, %d), padding and activation known",
+                        c->filters, c->kernel_size[0], c->kernel_size[1], c->strides[0],
+                        c->strides[1], c->dilation_rate);
+  if (k->dims == 2 && c->dilation_rate != 1)
+    return lm_opts_fail(g, k, c, LOOM_EUNSUPPORTED, "dilation_rate > 1 is not supported");
+  if (c->dilation_rate != 1 && c->strides[0] != 1) /* Keras' rule too */
+    return lm_opts_fail(g, k, c, LOOM_EINVAL, "dilation_rate > 1 needs strides 1");
+  return LOOM_OK;
+}
+
+static int conv_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out,
+                      loom_dtype *dt) {
+  (void)n, (void)n_out, (void)dt;
+  const loom_conv_opts *o = &l->o.conv;
+  const int dims = l->kind->dims;
+  const loom_node *x = in[0];
+  if (!lm_check_input(l, in, 0, dims + 2, dims + 2, LOOM_F32) ||
+      !lm_check_known_last(l, x, "channels"))
+    return l->g->status;
+  const int64_t cin = x->shape.d[dims + 1];
+  if (l->built) {
+    if (!lm_check_built_dim(l, x, dims + 1, l->w[0]->shape[dims])) return l->g->status;
+  } else {
+    int64_t ks[4];
+    double field = 1;
+    for (int k = 0; k < dims; ++k) ks[k] = o->kernel_size[k], field *= o->kernel_size[k];
+    ks[dims] = cin, ks[dims + 1] = o->filters;
+    loom_tensor *w = lm_layer_add_weight(l, "kernel", dims + 2, ks);
+    if (!w) return l->g->status;
+    lm_init_glorot_uniform(l, w, field * (double)cin, field * o->filters);
+    const int64_t f = o->filters;
+    if (o->use_bias != LOOM_NO && !lm_layer_add_weight(l, "bias", 1, &f)) return l->g->status;
+  }
+  int window[2];
+  for (int k = 0; k < dims; ++k) window[k] = o->dilation_rate * (o->kernel_size[k] - 1) + 1;
+  if (!lm_spatial_out(l, x, dims, window, o->strides, o->padding, out)) return l->g->status;
+  out->d[dims + 1] = o->filters;
+  return LOOM_OK;
+}
+
+static int conv_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
+                        loom_tensor **out, loom_tensor **logits) {
+  (void)n;
+  const loom_conv_opts *o = &l->o.conv;
+  loom_tensor *kernel = l->w[0], *bias = l->n_weights > 1 ? l->w[1] : NULL;
+  if (!lm_fold_weights(run, o->filters, &kernel, &bias)) return loom_ctx_status(run->cx);
+  const bool split = lm_wants_split(run, o->activation);
+  const loom_activation act = run->fold ? run->fold->act : split ? LOOM_LINEAR : o->activation;
+  loom_tensor *y = l->kind->dims == 1 ? loom_conv1d(run->cx, in[0], kernel, bias, o->strides[0],
+                                                    o->dilation_rate, o->padding, act)
+                                      : loom_conv2d(run->cx, in[0], kernel, bias, o->strides[0],
+                                                    o->strides[1], o->padding, act);
+  if (split) logits[0] = y, y = lm_activate(run, y, o->activation);
+  out[0] = y;
+  return loom_ctx_status(run->cx);
+}
+
+static loom_activation conv_activation(const loom_layer *l) { return l->o.conv.activation; }
+
+static const lm_opt conv_opts[] = {
+    LM_OPT(loom_conv_opts, filters, "filters", LM_OPT_INT, 1, 1 << 24),
+    LM_OPT(loom_conv_opts, kernel_size, "kernel_size", LM_OPT_TUPLE, 1, 1 << 20),
+    LM_OPT(loom_conv_opts, strides, "strides", LM_OPT_TUPLE, 1, 1 << 20),
+    LM_OPT(loom_conv_opts, padding, "padding", LM_OPT_PADDING, 0, 0),
+    LM_OPT(loom_conv_opts, dilation_rate, "dilation_rate", LM_OPT_RATE, 1, 1 << 20),
+    LM_OPT(loom_conv_opts, activation, "activation", LM_OPT_ACTIVATION, 0, 0),
+    LM_OPT(loom_conv_opts, use_bias, "use_bias", LM_OPT_FLAG, 0, 0),
+    LM_OPTS_END};
+
+#define CONV_KIND(ID, cls, pfx, d)                                                           \
+  {.id = ID, .class_name = cls, .prefix = pfx, .min_in = 1, .max_in = 1, .dims = d,          \
+   .opts_size = sizeof(loom_conv_opts), .name_offset = offsetof(loom_conv_opts, name),       \
+   .opts = conv_opts, .check = conv_check, .build = conv_build, .forward = conv_forward,      \
+   .activation = conv_activation, .fold = LM_FOLD_PRODUCER}
+const lm_layer_kind lm_kind_conv1d = CONV_KIND(LM_KIND_CONV1D, "Conv1D", "conv1d", 1);
+const lm_layer_kind lm_kind_conv2d = CONV_KIND(LM_KIND_CONV2D, "Conv2D", "conv2d", 2);
+
+loom_layer *loom_layer_conv1d(loom_graph *g, const loom_conv_opts *o) {
+  return lm_layer_make(g, &lm_kind_conv1d, o);
+}
+loom_layer *loom_layer_conv2d(loom_graph *g, const loom_conv_opts *o) {
+  return lm_layer_make(g, &lm_kind_conv2d, o);
+}

@@ -1,0 +1,107 @@
+/* core.c - Activation, Flatten and Dropout: Keras' core layers without weights. */
+#include "lib/layers/layer.h"
+#include "ops/ops.h"
+
+#define MISC_OPTS .opts_size = sizeof(loom_layer_opts), .name_offset = offsetof(loom_layer_opts, name)
+
+/* ---------------------------------------------------------------- Activation */
+
+static int activation_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
+  const loom_layer_opts *o = opts;
+  return lm_check_activation(g, k, o, o->activation) ? LOOM_OK : g->status;
+}
+
+static int activation_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
+                              loom_tensor **out, loom_tensor **logits) {
+  (void)n;
+  const loom_activation act = l->o.misc.activation;
+  if (lm_wants_split(run, act)) logits[0] = in[0];
+  out[0] = lm_activate(run, in[0], act);
+  return loom_ctx_status(run->cx);
+}
+
+static loom_activation activation_of(const loom_layer *l) { return l->o.misc.activation; }
+
+static const lm_opt activation_opts[] = {
+    LM_OPT(loom_layer_opts, activation, "activation", LM_OPT_ACTIVATION, 0, 0), LM_OPTS_END};
+
+const lm_layer_kind lm_kind_activation = {
+    .id = LM_KIND_ACTIVATION, .class_name = "Activation", .prefix = "activation", .min_in = 1,
+    .max_in = 1, MISC_OPTS, .opts = activation_opts, .check = activation_check,
+    .build = lm_same_shape_build, .forward = activation_forward, .activation = activation_of,
+    .fold = LM_FOLD_ACTIVATION};
+
+loom_layer *loom_layer_activation(loom_graph *g, const loom_layer_opts *o) {
+  return lm_layer_make(g, &lm_kind_activation, o);
+}
+
+/* ---------------------------------------------------------------- Flatten */
+
+static int flatten_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out,
+                         loom_dtype *dt) {
+  (void)n, (void)n_out, (void)dt;
+  if (!lm_check_input(l, in, 0, 2, LOOM_MAX_RANK, LOOM_F32)) return l->g->status;
+  const int64_t size = lm_shape_sample_size(&in[0]->shape);
+  if (size < 0) {
+    char s[96];
+    return lm_layer_fail(l, LOOM_ESHAPE, "needs every dim but the batch known, got %s",
+                         lm_shape_msg(&in[0]->shape, s, sizeof s));
+  }
+  *out = (lm_shape){2, {LOOM_NONE, size}};
+  return LOOM_OK;
+}
+
+static int flatten_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
+                           loom_tensor **out, loom_tensor **logits) {
+  (void)l, (void)n, (void)logits;
+  const int64_t shape[2] = {in[0]->shape[0], in[0]->shape[0] ? in[0]->size / in[0]->shape[0] : 0};
+  out[0] = loom_reshape(run->cx, in[0], 2, shape);
+  return loom_ctx_status(run->cx);
+}
+
+const lm_layer_kind lm_kind_flatten = {
+    .id = LM_KIND_FLATTEN, .class_name = "Flatten", .prefix = "flatten", .min_in = 1, .max_in = 1,
+    MISC_OPTS, .build = flatten_build, .forward = flatten_forward};
+
+loom_layer *loom_layer_flatten(loom_graph *g, const loom_layer_opts *o) {
+  return lm_layer_make(g, &lm_kind_flatten, o);
+}
+
+/* ---------------------------------------------------------------- Dropout */
+
+static int dropout_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
+  const loom_layer_opts *o = opts;
+  if (!(o->rate >= 0.0f && o->rate < 1.0f))
+    return lm_opts_fail(g, k, o, LOOM_EINVAL, "rate must be in [0, 1), got %g", (double)o->rate);
+  return LOOM_OK;
+}
+
+static int dropout_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
+                           loom_tensor **out, loom_tensor **logits) {
+  (void)n, (void)logits;
+  const float rate = l->o.misc.rate;
+  if (!run->training || rate == 0.0f || !in[0]) {
+    out[0] = in[0];
+    return loom_ctx_status(run->cx);
+  }
+  loom_tensor *mask = loom_tensor_new(loom_ctx_arena(run->cx), LOOM_F32, in[0]->rank, in[0]->shape);
+  if (!mask) return lm_layer_fail(l, LOOM_ENOMEM, "cannot allocate the mask");
+  float *m = mask->data;
+  const float keep = 1.0f / (1.0f - rate);
+  for (int64_t i = 0; i < mask->size; ++i)
+    m[i] = lm_rng_uniform(&l->g->rng) >= (double)rate ? keep : 0.0f;
+  out[0] = loom_mul(run->cx, in[0], mask);
+  return loom_ctx_status(run->cx);
+}
+
+static const lm_opt dropout_opts[] = {
+    LM_OPT(loom_layer_opts, rate, "rate", LM_OPT_FLOAT, 0.0, 0.999999), LM_OPTS_END};
+
+const lm_layer_kind lm_kind_dropout = {
+    .id = LM_KIND_DROPOUT, .class_name = "Dropout", .prefix = "dropout", .min_in = 1, .max_in = 1,
+    MISC_OPTS, .opts = dropout_opts, .check = dropout_check, .build = lm_same_shape_build,
+    .forward = dropout_forward};
+
+loom_layer *loom_layer_dropout(loom_graph *g, const loom_layer_opts *o) {
+  return lm_layer_make(g, &lm_kind_dropout, o);
+}

@@ -1,0 +1,73 @@
+/* layer.c - what the layer files share: input checks, activations. */
+#include "lib/layers/layer.h"
+#include "ops/ops.h"
+
+bool lm_check_input(loom_layer *l, loom_node *const *in, int i, int lo, int hi, loom_dtype dtype) {
+  const loom_node *x = in[i];
+  char s[96];
+  if (x->shape.rank < lo || x->shape.rank > hi) {
+    if (lo == hi)
+      lm_layer_fail(l, LOOM_ESHAPE, "expected input of rank %d (batch included), got %s", lo,
+                    lm_shape_msg(&x->shape, s, sizeof s));
+    else
+      lm_layer_fail(l, LOOM_ESHAPE, "expected input of rank %d to %d (batch included), got %s",
+                    lo, hi, lm_shape_msg(&x->shape, s, sizeof s));
+    return false;
+  }
+  if (x->dtype != dtype) {
+    lm_layer_fail(l, LOOM_EDTYPE, "expected %s input, got %s", dtype == LOOM_I32 ? "int32" : "float32",
+                  x->dtype == LOOM_I32 ? "int32" : "float32");
+    return false;
+  }
+  return true;
+}
+
+bool lm_check_known_last(loom_layer *l, const loom_node *x, const char *what) {
+  if (x->shape.d[x->shape.rank - 1] != LOOM_NONE) return true;
+  char s[96];
+  lm_layer_fail(l, LOOM_ESHAPE, "the last dim of the input (%s) must be known, got %s", what,
+                lm_shape_msg(&x->shape, s, sizeof s));
+  return false;
+}
+
+bool lm_check_built_dim(loom_layer *l, const loom_node *x, int axis, int64_t want) {
+  if (x->shape.d[axis] == want) return true;
+  char s[96];
+  lm_layer_fail(l, LOOM_ESHAPE, "was built for inputs with %lld in dim %d, got %s",
+                (long long)want, axis, lm_shape_msg(&x->shape, s, sizeof s));
+  return false;
+}
+
+int lm_same_shape_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out,
+                        loom_dtype *dt) {
+  (void)n, (void)n_out, (void)dt;
+  if (!lm_check_input(l, in, 0, 1, LOOM_MAX_RANK, LOOM_F32)) return l->g->status;
+  *out = in[0]->shape;
+  return LOOM_OK;
+}
+
+const char *lm_activation_name(loom_activation act) {
+  static const char *const names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+  _Static_assert(sizeof names / sizeof names[0] == LOOM_SOFTMAX + 1, "one name per activation");
+  return (unsigned)act <= LOOM_SOFTMAX ? names[act] : NULL;
+}
+
+bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation act) {
+  if (lm_activation_name(act)) return true;
+  lm_opts_fail(g, k, opts, LOOM_EINVAL, "unknown activation %d", (int)act);
+  return false;
+}
+
+bool lm_wants_split(const lm_run *run, loom_activation act) {
+  return run->want_logits && (act == LOOM_SOFTMAX || act == LOOM_SIGMOID);
+}
+
+loom_tensor *lm_activate(const lm_run *run, loom_tensor *z, loom_activation act) {
+  switch (act) {
+    case LOOM_RELU: return loom_relu(run->cx, z);
+    case LOOM_SIGMOID: return loom_sigmoid(run->cx, z);
+    case LOOM_TANH: return loom_tanh(run->cx, z);
+    case LOOM_SOFTMAX: return loom_softmax(run->cx, z);
+    default: return z;
+  }
+}

@@ -1,0 +1,201 @@
+/* options.c - a layer kind's options to and from Keras' config keys, driven by the kind's
+ * option table: the one place a config's layer options are written and read. */
+#include <cjson/cJSON.h>
+#include <string.h>
+
+#include "lib/layers/layer.h"
+
+static const char *padding_name(loom_padding p) { return p == LOOM_SAME ? "same" : "valid"; }
+
+static int int_at(const void *o, size_t off) {
+  int v;
+  memcpy(&v, (const char *)o + off, sizeof v);
+  return v;
+}
+
+cJSON *lm_layer_config(const loom_layer *l) {
+  const lm_layer_kind *k = l->kind;
+  const void *o = &l->o;
+  const int dims = k->dims ? k->dims : 1;
+  cJSON *c = cJSON_CreateObject();
+  if (!c || !cJSON_AddStringToObject(c, "name", l->name)) {
+    cJSON_Delete(c);
+    return NULL;
+  }
+  for (const lm_opt *p = k->opts; p && p->key; ++p) {
+    const char *at = (const char *)o + p->offset;
+    cJSON *v = NULL;
+    switch (p->type) {
+      case LM_OPT_INT: v = cJSON_CreateNumber(int_at(o, p->offset)); break;
+      case LM_OPT_FLOAT: {
+        float f;
+        memcpy(&f, at, sizeof f);
+        v = cJSON_CreateNumber(f);
+        break;
+      }
+      case LM_OPT_BOOL: {
+        bool b;
+        memcpy(&b, at, sizeof b);
+        v = cJSON_CreateBool(b);
+        break;
+      }
+      case LM_OPT_FLAG: v = cJSON_CreateBool(int_at(o, p->offset) != LOOM_NO); break;
+      case LM_OPT_ACTIVATION: v = cJSON_CreateString(lm_activation_name((loom_activation)int_at(o, p->offset))); break;
+      case LM_OPT_PADDING: v = cJSON_CreateString(padding_name((loom_padding)int_at(o, p->offset))); break;
+      case LM_OPT_TUPLE: {
+        int t[2];
+        memcpy(t, at, sizeof t);
+        v = cJSON_CreateIntArray(t, dims);
+        break;
+      }
+      case LM_OPT_RATE: {
+        const int r = int_at(o, p->offset), t[2] = {r, r};
+        v = cJSON_CreateIntArray(t, dims);
+        break;
+      }
+    }
+    if (!v || !cJSON_AddItemToObject(c, p->key, v)) {
+      cJSON_Delete(v);
+      cJSON_Delete(c);
+      return NULL;
+    }
+  }
+  return c;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+typedef struct reading {
+  const lm_layer_kind *k;
+  const char *name, *where;
+  bool ok;
+} reading;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void bad(reading *r, const lm_opt *p, const char *fmt, ...) {
+  if (!r->ok) return;
+  char msg[LM_ERRMSG_CAP];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  lm_error(LOOM_EINVAL, r->where, "config: layer \"%s\" (%s): \"%s\" %s", r->name, r->k->class_name,
+           p->key, msg);
+  r->ok = false;
+}
+
+static bool whole(double d, double lo, double hi) { return d == (double)(long long)d && d >= lo && d <= hi; }
+
+/* An int, or a list of `dims` ints, each whole and in [lo, hi], into v[0..dims). */
+static void read_ints(reading *r, const lm_opt *p, const cJSON *v, int dims, int *out) {
+  if (cJSON_IsNumber(v)) {
+    if (!whole(cJSON_GetNumberValue(v), p->lo, p->hi))
+      return bad(r, p, "must be an integer in [%.15g, %.15g]", p->lo, p->hi);
+    for (int i = 0; i < dims; ++i) out[i] = (int)cJSON_GetNumberValue(v);
+    return;
+  }
+  if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != dims)
+    return bad(r, p, "must be an integer or a list of %d integers", dims);
+  for (int i = 0; i < dims; ++i) {
+    const cJSON *e = cJSON_GetArrayItem(v, i);
+    if (!cJSON_IsNumber(e) || !whole(cJSON_GetNumberValue(e), p->lo, p->hi))
+      return bad(r, p, "must hold integers in [%.15g, %.15g]", p->lo, p->hi);
+    out[i] = (int)cJSON_GetNumberValue(e);
+  }
+}
+
+static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void *o) {
+  char *at = (char *)o + p->offset;
+  int iv = 0;
+  switch (p->type) {
+    case LM_OPT_INT:
+      if (!cJSON_IsNumber(v) || !whole(cJSON_GetNumberValue(v), p->lo, p->hi))
+        return bad(r, p, "must be an integer in [%.15g, %.15g]", p->lo, p->hi);
+      iv = (int)cJSON_GetNumberValue(v);
+      memcpy(at, &iv, sizeof iv);
+      return;
+    case LM_OPT_FLOAT: {
+      const double d = cJSON_IsNumber(v) ? cJSON_GetNumberValue(v) : p->lo - 1;
+      if (!(d >= p->lo && d <= p->hi)) return bad(r, p, "must be a number in [%.15g, %.15g]", p->lo, p->hi);
+      const float f = (float)d;
+      memcpy(at, &f, sizeof f);
+      return;
+    }
+    case LM_OPT_BOOL:
+    case LM_OPT_FLAG: {
+      if (!cJSON_IsBool(v)) return bad(r, p, "must be true or false");
+      if (p->type == LM_OPT_BOOL) {
+        const bool b = cJSON_IsTrue(v);
+        memcpy(at, &b, sizeof b);
+      } else {
+        iv = cJSON_IsTrue(v) ? LOOM_YES : LOOM_NO;
+        memcpy(at, &iv, sizeof iv);
+      }
+      return;
+    }
+    case LM_OPT_ACTIVATION: {
+      const char *s = cJSON_GetStringValue(v);
+      for (iv = LOOM_LINEAR; s && lm_activation_name((loom_activation)iv); ++iv)
+        if (!strcmp(s, lm_activation_name((loom_activation)iv))) {
+          memcpy(at, &iv, sizeof iv);
+          return;
+        }
+      return bad(r, p, "is \"%s\", which is no activation loom runs (linear, relu, sigmoid, tanh, softmax)",
+                 s ? s : "(not a string)");
+    }
+    case LM_OPT_PADDING: {
+      const char *s = cJSON_GetStringValue(v);
+      if (!s || (strcmp(s, "same") && strcmp(s, "valid")))
+        return bad(r, p, "is \"%s\": padding is \"valid\" or \"same\"", s ? s : "(not a string)");
+      iv = !strcmp(s, "same") ? LOOM_SAME : LOOM_VALID;
+      memcpy(at, &iv, sizeof iv);
+      return;
+    }
+    case LM_OPT_TUPLE: {
+      int t[2] = {0, 0};
+      read_ints(r, p, v, dims, t);
+      if (dims == 1) t[1] = 1;
+      memcpy(at, t, sizeof t);
+      return;
+    }
+    case LM_OPT_RATE: {
+      int t[2] = {0, 0};
+      read_ints(r, p, v, dims, t);
+      if (dims == 2 && t[0] != t[1]) return bad(r, p, "differs between the axes (%d, %d): not supported", t[0], t[1]);
+      memcpy(at, t, sizeof t[0]);
+      return;
+    }
+  }
+}
+
+loom_layer *lm_layer_from_config(loom_graph *g, const lm_layer_kind *k, const cJSON *config,
+                                 const char *name, const char *where) {
+  reading r = {k, name, where, true};
+  if (!k->build || k->id == LM_KIND_FUNCTIONAL || k->id == LM_KIND_INPUT_LAYER) {
+    lm_error(LOOM_EINVAL, where, "config: layer \"%s\" (%s) is not made from a layer config", name,
+             k->class_name);
+    return NULL;
+  }
+  if (!cJSON_IsObject(config)) {
+    lm_error(LOOM_EINVAL, where, "config: layer \"%s\" (%s): \"config\" must be an object", name,
+             k->class_name);
+    return NULL;
+  }
+  union {
+    max_align_t align_;
+    unsigned char bytes[LM_OPTS_MAX];
+  } o;
+  memset(&o, 0, sizeof o);
+  const int dims = k->dims ? k->dims : 1;
+  for (const lm_opt *p = k->opts; p && p->key && r.ok; ++p) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(config, p->key);
+    if (v && !cJSON_IsNull(v)) read_opt(&r, p, v, dims, o.bytes);
+  }
+  if (!r.ok) return NULL;
+  memcpy(o.bytes + k->name_offset, &name, sizeof name);
+  loom_layer *l = lm_layer_make(g, k, o.bytes);
+  if (!l) lm_error(g->status, where, "config: layer \"%s\" (%s): %s", name, k->class_name, g->err);
+  return l;
+}
