@@ -196,6 +196,6 @@ loom_layer *lm_layer_from_config(loom_graph *g, const lm_layer_kind *k, const cJ
   if (!r.ok) return NULL;
   memcpy(o.bytes + k->name_offset, &name, sizeof name);
   loom_layer *l = lm_layer_make(g, k, o.bytes);
-  if (!l) lm_error(g->status, where, "config: layer \"%s\" (%s): %s", name, k->class_name, g->err);
+  if (!l) lm_error(g->status, where, "config: %s", g->err); /* names the kind and the layer */
   return l;
 }
