@@ -104,11 +104,24 @@ static void build_map(walk *w, lm_call *c) {
   w->finished[w->n_finished++] = c;
 }
 
-static int *cmp_depth, *cmp_index; /* qsort takes no user pointer */
-static int by_depth(const void *a, const void *b) {
-  const int ia = *(const int *)a, ib = *(const int *)b;
-  if (cmp_depth[ia] != cmp_depth[ib]) return cmp_depth[ib] - cmp_depth[ia];
-  return cmp_index[ia] - cmp_index[ib];
+/* Keras' model.layers order: deepest first, then by first sight. */
+static bool before(const walk *w, int a, int b) {
+  if (w->layer_depth[a] != w->layer_depth[b]) return w->layer_depth[a] > w->layer_depth[b];
+  return w->layer_index[a] < w->layer_index[b];
+}
+
+/* Stable merge sort of v[0, n) with tmp[n]: qsort takes no context, and a static one would
+ * make two threads building models race. */
+static void sort_layers(const walk *w, int *v, int *tmp, int n) {
+  if (n < 2) return;
+  const int h = n / 2;
+  sort_layers(w, v, tmp, h);
+  sort_layers(w, v + h, tmp, n - h);
+  int i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = before(w, v[j], v[i]) ? v[j++] : v[i++];
+  while (i < h) tmp[k++] = v[i++];
+  while (j < n) tmp[k++] = v[j++];
+  memcpy(v, tmp, sizeof *v * (size_t)n);
 }
 
 static bool push_weight(loom_model *m, loom_tensor *t, int *cap) {
@@ -133,8 +146,8 @@ static bool order_model(loom_model *m) {
   const int nl = g->n_layers, nc = g->n_calls;
   walk w = {m, malloc(sizeof(int) * (size_t)nl), malloc(sizeof(int) * (size_t)nc),
             malloc(sizeof(int) * (size_t)nl), 0, malloc(sizeof(lm_call *) * (size_t)nc), 0, true};
-  int *slots = malloc(sizeof(int) * (size_t)nl);
-  bool ok = w.layer_index && w.call_depth && w.layer_depth && w.finished && slots;
+  int *slots = malloc(sizeof(int) * (size_t)nl), *tmp = malloc(sizeof(int) * (size_t)nl);
+  bool ok = w.layer_index && w.call_depth && w.layer_depth && w.finished && slots && tmp;
   if (!ok) lm_graph_fail(g, LOOM_ENOMEM, "out of memory");
   if (ok) {
     for (int i = 0; i < nl; ++i) w.layer_index[i] = -1, w.layer_depth[i] = -1;
@@ -169,8 +182,7 @@ static bool order_model(loom_model *m) {
     if (ok) {
       for (int id = 0; id < nc; ++id)
         if (w.call_depth[id] >= 0) m->order[m->n_order++] = g->calls[id];
-      cmp_depth = w.layer_depth, cmp_index = w.layer_index;
-      qsort(slots, (size_t)n_slots, sizeof(int), by_depth);
+      sort_layers(&w, slots, tmp, n_slots);
       for (int i = 0; i < n_slots; ++i) m->layers[m->n_layers++] = g->layers[slots[i]];
       /* Keras prints a functional model without connections when every depth holds
        * one call with at most one input and no layer is called twice */
@@ -188,7 +200,7 @@ static bool order_model(loom_model *m) {
       ok = ok && collect_weights(m, m, &cap, false);
     }
   }
-  free(w.layer_index), free(w.call_depth), free(w.layer_depth), free(w.finished), free(slots);
+  free(w.layer_index), free(w.call_depth), free(w.layer_depth), free(w.finished), free(slots), free(tmp);
   return ok;
 }
 

@@ -28,7 +28,7 @@ typedef struct lm_output_spec {
   bool logits; /* the output ends in softmax/sigmoid and the loss is a cross-entropy */
   int n_metrics;
   lm_metric_kind metric[LM_MAX_METRICS];
-  const char *metric_name[LM_MAX_METRICS]; /* as the user spelled it: acc, accuracy, mae */
+  char metric_name[LM_MAX_METRICS][16]; /* as the user spelled it: acc, accuracy, mae (a copy) */
 } lm_output_spec;
 
 struct loom_history {

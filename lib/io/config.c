@@ -75,7 +75,9 @@ static cJSON *compile_config(const loom_model *m) {
   for (int i = 0; i < m->n_out; ++i) {
     cJSON_AddItemToArray(losses, cJSON_CreateString(loss_name(m->spec[i].loss)));
     cJSON_AddItemToArray(weights, cJSON_CreateNumber(m->spec[i].weight));
-    cJSON_AddItemToArray(metrics, cJSON_CreateStringArray(m->spec[i].metric_name, m->spec[i].n_metrics));
+    const char *names[LM_MAX_METRICS];
+    for (int k = 0; k < m->spec[i].n_metrics; ++k) names[k] = m->spec[i].metric_name[k];
+    cJSON_AddItemToArray(metrics, cJSON_CreateStringArray(names, m->spec[i].n_metrics));
   }
   cJSON_AddItemToObject(c, "losses", losses);
   cJSON_AddItemToObject(c, "loss_weights", weights);

@@ -191,8 +191,9 @@ loom_model *lm_model_from_file(const lm_st_file *f, const char *where, const cha
   }
   cJSON_Delete(config);
   int st = m ? load_weights(m, f, where, path) : LOOM_EINVAL;
-  bool has_opt = false;
-  for (int i = 0; i < f->n; ++i) has_opt = has_opt || !strncmp(f->t[i].name, "optimizer/", 10);
+  /* saved with its optimiser: the step count and generator are there even when the
+   * optimiser keeps no tensors (plain SGD) */
+  const bool has_opt = lm_st_meta(f, "optimizer_step") != NULL;
   if (!st && m->compiled && has_opt) st = load_optimizer(m, f, where, path);
   if (st && m) {
     loom_graph_free(m->g);

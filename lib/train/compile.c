@@ -57,7 +57,9 @@ static int add_metric(loom_model *m, int i, const char *name) {
     return lm_graph_fail(m->g, LOOM_EINVAL, "compile: more than %d metrics for output \"%s\"",
                          LM_MAX_METRICS, loom_model_output_name(m, i));
   s->metric[s->n_metrics] = k;
-  s->metric_name[s->n_metrics++] = !strcmp(name, "mean_absolute_error") ? "mae" : name;
+  /* a copy: the caller's string may be freed after compile */
+  snprintf(s->metric_name[s->n_metrics++], sizeof s->metric_name[0], "%s",
+           !strcmp(name, "mean_absolute_error") ? "mae" : name);
   return LOOM_OK;
 }
 

@@ -158,6 +158,35 @@ Test(save, training_resumed_from_a_file_is_bitwise_the_uninterrupted_run) {
   resume_matches((loom_optimizer){.kind = LOOM_RMSPROP}, "rmsprop.safetensors");
   resume_matches((loom_optimizer){.kind = LOOM_ADAM}, "adam.safetensors");
   resume_matches((loom_optimizer){.kind = LOOM_SGD, .momentum = 0.9f, .nesterov = true}, "sgd.safetensors");
+  /* no optimiser tensors at all: the step count and the generator (shuffle, dropout) must
+   * still come back */
+  resume_matches((loom_optimizer){.kind = LOOM_SGD}, "plain_sgd.safetensors");
+}
+
+/* compile copies what it keeps: the strings given to it may go at once, and the
+ * checkpointing loop (save, load, save, load) reads no freed memory (make test SAN=1). */
+Test(save, compile_keeps_copies_and_checkpoints_chain) {
+  loom_graph *g = loom_graph_new(4);
+  loom_model *m = build_mlp_model(g);
+  char *loss = strdup("categorical_crossentropy"), *acc = strdup("accuracy"), *mae = strdup("mae");
+  cr_assert_eq(loom_compile(m, .loss = loss, .metrics = {acc, mae}), LOOM_OK, "%s", loom_graph_error(g));
+  memset(acc, 'x', strlen(acc)), memset(mae, 'x', strlen(mae));
+  free(loss), free(acc), free(mae);
+  cr_assert_str_eq(loom_model_metric_name(m, 1), "accuracy");
+  cr_assert_eq(loom_save(m, path("c1.safetensors")), LOOM_OK, "%s", loom_last_error());
+  loom_model *a = loom_model_load(path("c1.safetensors"));
+  cr_assert(a, "%s", loom_last_error());
+  cr_assert_eq(loom_save(a, path("c2.safetensors")), LOOM_OK, "%s", loom_last_error());
+  loom_model *b = loom_model_load(path("c2.safetensors"));
+  cr_assert(b, "%s", loom_last_error());
+  cr_assert_str_eq(loom_model_metric_name(b, 1), "accuracy");
+  cr_assert_str_eq(loom_model_metric_name(b, 2), "mae");
+  const int64_t s[2] = {6, 64};
+  loom_tensor *x = tu_tensor(data, 2, s, 0, 1, 9);
+  same_predictions(m, b, x, NULL);
+  loom_graph_free(loom_model_graph(a));
+  loom_graph_free(loom_model_graph(b));
+  loom_graph_free(g);
 }
 
 Test(save, weights_alone_load_by_name_and_mismatches_change_nothing) {
