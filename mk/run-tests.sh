@@ -13,10 +13,12 @@ for target in "$@"; do
     # tests' OpenMP teams do not fight over the cores (6x slower here when they do)
     jobs=
     [ "${bin##*/}" = test_lib ] && jobs=-j1
+    t0=$(date +%s)
     log=$(LOOM_SIMD=$target timeout -s KILL 900 "$bin" --color=never $jobs 2>&1)
     rc=$?
+    took=$(($(date +%s) - t0))
     summary=$(printf '%s\n' "$log" | grep 'Synthesis' | sed 's/^\[====\] //')
-    printf '%-7s %-10s %s%s\n' "$target" "${bin##*/}" "${summary:-no summary (rc $rc)}" \
+    printf '%-7s %-10s %s %4ss%s\n' "$target" "${bin##*/}" "${summary:-no summary (rc $rc)}" "$took" \
       "${QEMU_CPU:+  [qemu -cpu $QEMU_CPU]}"
     if [ "$rc" -ne 0 ]; then
       printf '%s\n' "$log" | tail -n 60

@@ -6,7 +6,8 @@
  *
  * Blocks are kept until the arena is freed: reset only rewinds them, so a step that
  * repeats the allocations of the one before asks the system for nothing (first-touch
- * page faults cost ~50x a rewrite on the machines we measured; see DESIGN.md). */
+ * page faults cost ~50x a rewrite on the machines we measured: ~0.33 GB/s against
+ * ~18 GB/s for memory already touched). */
 #define _GNU_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <stdarg.h>
 #include <stdint.h>

@@ -4,8 +4,6 @@
 
 #include "ops/ops.h"
 
-void lm_tape_forget(loom_ctx *cx); /* tape.c */
-
 loom_ctx *loom_ctx_new(loom_arena *scratch) {
   loom_ctx *cx = calloc(1, sizeof *cx);
   if (!cx) {

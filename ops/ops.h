@@ -83,6 +83,8 @@ loom_tensor *lm_out(loom_ctx *cx, const char *op, int rank, const int64_t *shape
  * out->requires_grad accordingly. Returns out, or NULL on failure. */
 loom_tensor *lm_record(loom_ctx *cx, const char *op, lm_backward_fn backward, loom_tensor *out,
                        int n_in, loom_tensor *const *in, const void *saved);
+/* Forget the tape and the gradients it reached (loom_ctx_reset). */
+void lm_tape_forget(loom_ctx *cx);
 
 /* relu(loom_batch_norm(...)) in one pass and one tensor (a BatchNormalization whose
  * output only a ReLU reads; lib runs it so in training and where it cannot fold). */

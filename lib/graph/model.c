@@ -9,8 +9,8 @@
 void lm_model_free(loom_model *m) {
   loom_arena_free(m->fold_cache);
   free(m->order), free(m->fold), free(m->layers), free(m->weights), free(m->slot1), free(m->slot2);
-  for (int i = 0; i < (int)(sizeof m->hist.values / sizeof m->hist.values[0]); ++i)
-    free(m->hist.values[i]);
+  for (int i = 0; i < m->hist.n_keys; ++i) free(m->hist.values[i]);
+  free(m->hist.values), free(m->hist.key);
   loom_ctx_free(m->cx);
   free(m);
 }

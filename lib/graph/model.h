@@ -33,9 +33,9 @@ typedef struct lm_output_spec {
 
 struct loom_history {
   int epochs, cap_epochs;
-  int n_keys;
-  char key[4 * LM_MAX_METRICS * LOOM_MAX_IO][80];
-  float *values[4 * LM_MAX_METRICS * LOOM_MAX_IO]; /* cap_epochs each */
+  int n_keys;              /* the model's metric names, then the val_ ones */
+  char (*key)[80];         /* n_keys of them, malloc'd by fit */
+  float **values;          /* n_keys of cap_epochs each */
 };
 
 /* What runs fused (-1: nothing). A conv: inference folds the BatchNormalization call

@@ -118,12 +118,21 @@ static int run_epoch(loom_model *m, const lm_dataset *ds, const int64_t *idx, in
 
 static int history_init(loom_model *m, int epochs, bool val) {
   loom_history *h = &m->hist;
-  for (int i = 0; i < h->n_keys; ++i) free(h->values[i]), h->values[i] = NULL;
+  for (int i = 0; i < h->n_keys; ++i) free(h->values[i]);
+  free(h->values), free(h->key);
   h->n_keys = 0, h->epochs = 0, h->cap_epochs = epochs;
+  const int n = (val ? 2 : 1) * m->n_names;
+  h->key = malloc(sizeof *h->key * (size_t)n);
+  h->values = calloc((size_t)n, sizeof *h->values);
+  if (!h->key || !h->values) {
+    free(h->key), free(h->values);
+    h->key = NULL, h->values = NULL;
+    return lm_graph_fail(m->g, LOOM_ENOMEM, "fit: out of memory for the history");
+  }
   for (int pass = 0; pass < (val ? 2 : 1); ++pass)
     for (int i = 0; i < m->n_names; ++i) {
       snprintf(h->key[h->n_keys], sizeof h->key[0], "%s%s", pass ? "val_" : "", m->names[i]);
-      if (!(h->values[h->n_keys++] = calloc((size_t)epochs, sizeof(float))))
+      if (!(h->values[h->n_keys++] = calloc((size_t)(epochs ? epochs : 1), sizeof(float))))
         return lm_graph_fail(m->g, LOOM_ENOMEM, "fit: out of memory for the history");
     }
   return LOOM_OK;
