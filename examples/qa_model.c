@@ -14,6 +14,8 @@
  *   model.fit([text, question], answers, epochs=10, batch_size=128)
  *
  * Then the same model on a task it can learn: the answer is the last word of the text. */
+#include <math.h>
+
 #include "example.h"
 
 enum { TEXT_VOCAB = 10000, QUESTION_VOCAB = 10000, ANSWER_VOCAB = 500 };
@@ -65,6 +67,10 @@ int main(int argc, char **argv) {
   const int64_t n1[1] = {num_samples};
   ids->rank = 1, ids->shape[0] = n1[0]; /* [samples] */
   loom_tensor *answers = ex_ok(NULL, loom_to_categorical(data, ids, ANSWER_VOCAB), "to_categorical");
+  printf("\nThe notebook's fit: random text, questions and answers, so there is nothing to learn.\n"
+         "It shows the model runs: the loss starts near log(%d) = %.2f and the accuracy stays near\n"
+         "chance (1/%d) or climbs only as the model memorises its %lld samples.\n",
+         ANSWER_VOCAB, log((double)ANSWER_VOCAB), ANSWER_VOCAB, (long long)num_samples);
   ex_ok(g, loom_fit(model, .x = {text, question}, .y = {answers}, .epochs = quick ? 2 : 10,
                     .batch_size = 128),
         "fit");

@@ -10,7 +10,7 @@
 
 static double bce_term(float t, float p, float *grad) {
   const double eps = LM_KERAS_EPSILON;
-  const bool inside = p > eps && p < 1.0 - eps;
+  const bool inside = !(p <= eps) && !(p >= 1.0 - eps); /* NaN: inside, so it reaches the loss */
   const double c = inside ? p : p <= eps ? eps : 1.0 - eps;
   *grad = inside ? (float)(-(t / (c + eps)) + (1.0 - t) / (1.0 - c + eps)) : 0.0f;
   return -(t * log(c + eps) + (1.0 - t) * log(1.0 - c + eps));

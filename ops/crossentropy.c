@@ -20,7 +20,7 @@ static double row_loss(const float *pred, size_t classes, const float *t, size_t
   double loss = 0.0, dot = 0.0;
   for (size_t j = 0; j < classes; ++j) { /* grad holds d loss / d q for now */
     const double q = pred[j] / s, tj = t ? t[j] : (j == label);
-    const bool inside = q > eps && q < 1.0 - eps;
+    const bool inside = !(q <= eps) && !(q >= 1.0 - eps); /* NaN: inside, so it reaches the loss */
     const double c = inside ? q : q <= eps ? eps : 1.0 - eps;
     if (tj != 0.0) loss -= tj * log(c);
     const double g = inside ? -tj / c : 0.0;

@@ -34,6 +34,8 @@ static int embedding_forward(loom_layer *l, const lm_run *run, int n, loom_tenso
   return loom_ctx_status(run->cx);
 }
 
+static int64_t embedding_ids_below(const loom_layer *l) { return l->o.embedding.input_dim; }
+
 static const lm_opt embedding_opts[] = {
     LM_OPT(loom_embedding_opts, input_dim, "input_dim", LM_OPT_INT, 1, 1 << 24),
     LM_OPT(loom_embedding_opts, output_dim, "output_dim", LM_OPT_INT, 1, 1 << 24),
@@ -43,7 +45,8 @@ const lm_layer_kind lm_kind_embedding = {
     .id = LM_KIND_EMBEDDING, .class_name = "Embedding", .prefix = "embedding", .min_in = 1,
     .max_in = 1, .opts_size = sizeof(loom_embedding_opts),
     .name_offset = offsetof(loom_embedding_opts, name), .opts = embedding_opts,
-    .check = embedding_check, .build = embedding_build, .forward = embedding_forward};
+    .check = embedding_check, .build = embedding_build, .forward = embedding_forward,
+    .ids_below = embedding_ids_below};
 
 loom_layer *loom_layer_embedding(loom_graph *g, const loom_embedding_opts *o) {
   return lm_layer_make(g, &lm_kind_embedding, o);

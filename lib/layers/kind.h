@@ -108,6 +108,9 @@ struct lm_layer_kind {
   /* LM_FOLD_BN: the per-channel affine map inference applies, y = x * scale + shift, into
    * scale_shift[0, c) and [c, 2c) (NULL: nothing written); returns c. */
   int64_t (*fold_affine)(const loom_layer *l, float *scale_shift);
+  /* A kind reading int32 ids (Embedding): they must lie in [0, ids_below(l)); fit,
+   * evaluate and predict check the data against it before any step. NULL: no limit. */
+  int64_t (*ids_below)(const loom_layer *l);
 };
 
 /* The kinds of the table, each defined in its layer file. */

@@ -3,7 +3,10 @@
  * batches. */
 #include <string.h>
 
+#include <math.h>
+
 #include "lib/graph/model.h"
+#include "lib/layers/kind.h"
 
 static const char *dt_name(loom_dtype t) { return t == LOOM_I32 ? "int32" : "float32"; }
 
@@ -72,6 +75,75 @@ static int check_fits(loom_model *m, const char *what, const char *kind, const c
   return LOOM_OK;
 }
 
+/* Every value of an f32 tensor finite: a NaN or Inf would turn the weights to NaN behind a
+ * loss that the cross-entropy's clip keeps finite. */
+static int check_finite(loom_model *m, const char *what, const char *kind, const char *name,
+                        const loom_tensor *t) {
+  const float *v = t->data;
+  const int64_t row = t->shape[0] ? t->size / t->shape[0] : 0;
+  for (int64_t i = 0; i < t->size; ++i)
+    if (!isfinite(v[i]))
+      return lm_graph_fail(m->g, LOOM_EINVAL, "%s: %s \"%s\" holds %s at sample %lld (value %lld of "
+                           "the sample): the data must be finite", what, kind, name,
+                           isnan(v[i]) ? "NaN" : "Inf", (long long)(i / row), (long long)(i % row));
+  return LOOM_OK;
+}
+
+/* Ids of an int32 input that reaches a kind with a limit (an Embedding, here or inside a
+ * nested model) must lie in [0, limit): checked before any step, not when their batch
+ * comes, after earlier steps changed the weights. */
+static int check_ids(loom_model *top, const loom_model *m, const loom_node *x, const char *what,
+                     const char *name, const loom_tensor *t) {
+  for (int i = 0; i < m->n_order; ++i) {
+    const lm_call *c = m->order[i];
+    for (int k = 0; k < c->n_in; ++k) {
+      if (c->in[k] != x) continue;
+      const loom_layer *l = c->layer;
+      if (l->model) {
+        const int st = check_ids(top, l->model, l->model->in[k], what, name, t);
+        if (st) return st;
+        continue;
+      }
+      if (!l->kind->ids_below) continue;
+      const int64_t below = l->kind->ids_below(l), row = t->shape[0] ? t->size / t->shape[0] : 0;
+      const int32_t *id = t->data;
+      for (int64_t j = 0; j < t->size; ++j)
+        if (id[j] < 0 || id[j] >= below)
+          return lm_graph_fail(top->g, LOOM_EINVAL, "%s: input \"%s\", sample %lld: id %d is outside "
+                               "[0, %lld) of layer \"%s\" (%s)", what, name, (long long)(j / row), id[j],
+                               (long long)below, l->name, l->kind->class_name);
+    }
+  }
+  return LOOM_OK;
+}
+
+/* Sparse targets are class ids of the output's last axis. */
+static int check_classes(loom_model *m, const char *what, int out_i, const loom_tensor *t) {
+  const int64_t classes = m->out[out_i]->shape.d[m->out[out_i]->shape.rank - 1];
+  const int64_t row = t->shape[0] ? t->size / t->shape[0] : 0;
+  const int32_t *id = t->data;
+  for (int64_t j = 0; classes > 0 && j < t->size; ++j)
+    if (id[j] < 0 || id[j] >= classes)
+      return lm_graph_fail(m->g, LOOM_EINVAL, "%s: output \"%s\", sample %lld: class id %d is outside "
+                           "[0, %lld)", what, loom_model_output_name(m, out_i), (long long)(j / row), id[j],
+                           (long long)classes);
+  return LOOM_OK;
+}
+
+/* The values, once the shapes fit: finite floats, ids the layers can take. */
+static int check_values(loom_model *m, const char *what, const lm_dataset *ds) {
+  int st = LOOM_OK;
+  for (int i = 0; !st && i < m->n_in; ++i) {
+    const char *name = loom_model_input_name(m, i);
+    st = ds->x[i]->dtype == LOOM_F32 ? check_finite(m, what, "input", name, ds->x[i])
+                                     : check_ids(m, m, m->in[i], what, name, ds->x[i]);
+  }
+  for (int i = 0; !st && ds->has_y && i < m->n_out; ++i)
+    st = ds->y[i]->dtype == LOOM_F32 ? check_finite(m, what, "output", loom_model_output_name(m, i), ds->y[i])
+                                     : check_classes(m, what, i, ds->y[i]);
+  return st;
+}
+
 int lm_data_resolve(loom_model *m, const loom_data *d, bool need_y, const char *what,
                     lm_dataset *out) {
   memset(out, 0, sizeof *out);
@@ -82,6 +154,8 @@ int lm_data_resolve(loom_model *m, const loom_data *d, bool need_y, const char *
                     m->in[i]->dtype);
   if (st) return st;
   out->samples = out->x[0]->shape[0];
+  if (out->samples == 0)
+    return lm_graph_fail(m->g, LOOM_EINVAL, "%s: 0 samples in input \"%s\"", what, loom_model_input_name(m, 0));
   const bool any_y = d->y[0] || d->y_by_name[0].name;
   if (need_y && !any_y) return lm_graph_fail(m->g, LOOM_EINVAL, "%s: no targets (y) given", what);
   if (any_y) {
@@ -106,7 +180,7 @@ int lm_data_resolve(loom_model *m, const loom_data *d, bool need_y, const char *
                            i < m->n_in ? loom_model_input_name(m, i) : loom_model_output_name(m, i - m->n_in),
                            (long long)t->shape[0], loom_model_input_name(m, 0), (long long)out->samples);
   }
-  return LOOM_OK;
+  return check_values(m, what, out);
 }
 
 loom_tensor *lm_take_rows(loom_arena *a, const loom_tensor *t, const int64_t *idx, int64_t n) {

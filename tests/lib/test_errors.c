@@ -1,6 +1,8 @@
 /* test_errors.c - bad graphs, bad options and bad data give an error that names the
  * layer or the data and what was expected, and change nothing. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -145,11 +147,31 @@ Test(errors, bad_data_is_refused_before_any_training) {
   cr_assert_null(loom_fit(m, .x = {a, ids}, .x_by_name = {{"a", a}}, .y = {y, v}, .verbose = LOOM_SILENT));
   EXPECT_ERR(LOOM_EINVAL, "given both by position and by name");
   cr_assert(memcmp(before, k->data, (size_t)k->size * sizeof(float)) == 0, "weights changed");
-  /* ids outside the table: the step fails naming the layer and the op */
-  loom_tensor_i32(ids)[3] = 9;
+  /* ids outside the table: refused before the first step (nothing trained), naming the
+   * input, the sample (not its place in a shuffled batch) and the layer */
+  loom_tensor_i32(ids)[ids->size - 1] = 9;
   cr_assert_null(loom_fit(m, .x = {a, ids}, .y = {y, v}, .verbose = LOOM_SILENT));
-  EXPECT_ERR(LOOM_EINVAL, "embedding: loom_embedding: id 9 at [");
-  loom_tensor_i32(ids)[3] = 0;
+  char want[128];
+  snprintf(want, sizeof want, "fit: input \"ids\", sample %lld: id 9 is outside [0, ", (long long)ids->shape[0] - 1);
+  EXPECT_ERR(LOOM_EINVAL, want);
+  cr_assert(memcmp(before, k->data, (size_t)k->size * sizeof(float)) == 0, "weights changed");
+  cr_assert_eq(loom_predict(m, data, (loom_tensor *[2]){0}, .x = {a, ids}), LOOM_EINVAL);
+  EXPECT_ERR(LOOM_EINVAL, "predict: input \"ids\", sample");
+  loom_tensor_i32(ids)[ids->size - 1] = 0;
+  /* a NaN in the data: refused naming the input and the sample */
+  loom_tensor_f32(a)[2 * a->shape[1] + 1] = NAN;
+  cr_assert_null(loom_fit(m, .x = {a, ids}, .y = {y, v}, .verbose = LOOM_SILENT));
+  EXPECT_ERR(LOOM_EINVAL, "fit: input \"a\" holds NaN at sample 2 (value 1 of the sample)");
+  loom_tensor_f32(a)[2 * a->shape[1] + 1] = 0.5f;
+  loom_tensor_f32(y)[0] = INFINITY;
+  cr_assert(loom_evaluate(m, (float[8]){0}, 8, .x = {a, ids}, .y = {y, v}) < 0);
+  EXPECT_ERR(LOOM_EINVAL, "evaluate: output \"");
+  loom_tensor_f32(y)[0] = 0.0f;
+  /* no samples */
+  const int64_t none[2] = {0, a->shape[1]}, none_ids[2] = {0, ids->shape[1]};
+  cr_assert_null(loom_fit(m, .x = {loom_tensor_new(data, LOOM_F32, 2, none), loom_tensor_new(data, LOOM_I32, 2, none_ids)},
+                          .y = {y, v}, .verbose = LOOM_SILENT));
+  EXPECT_ERR(LOOM_EINVAL, "fit: 0 samples in input \"a\"");
   cr_assert(loom_fit(m, .x = {a, ids}, .y = {y, v}, .epochs = 2, .verbose = LOOM_SILENT), "%s", loom_graph_error(g));
   loom_tensor *out[2];
   cr_assert_eq(loom_predict(m, data, out, .x_by_name = {{"ids", ids}, {"a", a}}), LOOM_OK);

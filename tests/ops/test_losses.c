@@ -178,3 +178,24 @@ Test(losses, accuracies) {
   cr_assert(strstr(loom_ctx_error(tu_cx), "do not fit"), "%s", loom_ctx_error(tu_cx));
   cr_assert_null(loom_metric_binary_accuracy(NULL, F(1, 4, bt), F(1, 4, bp)));
 }
+
+/* The clip of the cross-entropies never turns a NaN prediction into a finite loss (one
+ * NaN weight once trained a model to 10% accuracy behind a steady loss of 2.30). */
+Test(losses, a_nan_prediction_gives_a_nan_loss_and_gradient) {
+  const float oh[6] = {0, 1, 0, 1, 0, 0}, pr[6] = {0.1f, NAN, 0.2f, 0.5f, 0.25f, 0.25f};
+  loom_tensor *p = F(2, 3, pr);
+  loom_tensor_set_requires_grad(p, true);
+  loom_ctx_set_training(tu_cx, true);
+  loom_tensor *l = loom_loss_categorical_crossentropy(tu_cx, F(2, 3, oh), p);
+  cr_assert(isnan(value(l)), "categorical: %g", value(l));
+  cr_assert_eq(loom_backward(tu_cx, l), LOOM_OK);
+  cr_assert(isnan(p->grad[1]), "categorical gradient %g", p->grad[1]);
+  const int32_t ids[2] = {1, 0};
+  const int64_t s2[1] = {2};
+  loom_tensor *idt = loom_tensor_from(tu_params, LOOM_I32, 1, s2, ids);
+  cr_assert(isnan(value(loom_loss_sparse_categorical_crossentropy(tu_cx, idt, F(2, 3, pr)))));
+  const float bt[2] = {1, 0}, bp[2] = {NAN, 0.2f};
+  cr_assert(isnan(value(loom_loss_binary_crossentropy(tu_cx, F(1, 2, bt), F(1, 2, bp)))));
+  const float bp2[2] = {0.9f, 0.2f};
+  cr_assert(!isnan(value(loom_loss_binary_crossentropy(tu_cx, F(1, 2, bt), F(1, 2, bp2)))));
+}
