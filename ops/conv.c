@@ -27,18 +27,6 @@ static size_t block_rows(size_t m, size_t kk) {
   return r < m ? r : m;
 }
 
-static int64_t out_len(int64_t in, int k, int stride, int dil, loom_padding pad, int *lead) {
-  const int64_t span = (int64_t)dil * (k - 1) + 1;
-  if (pad == LOOM_SAME) {
-    const int64_t out = (in + stride - 1) / stride;
-    const int64_t total = (out - 1) * stride + span - in;
-    *lead = total > 0 ? (int)(total / 2) : 0;
-    return out;
-  }
-  *lead = 0;
-  return in >= span ? (in - span) / stride + 1 : 0;
-}
-
 static bool direct(const conv_geom *g) {
   return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_top == 0 && g->pad_left == 0;
 }
@@ -150,8 +138,8 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
   *g = (conv_geom){x->shape[0], one_d ? 1 : x->shape[1], x->shape[xr - 2], x->shape[xr - 1], cout,
                    0, 0, one_d ? 1 : (int)kernel->shape[0], (int)kernel->shape[xr - 3], sh, sw,
                    dh, dw, 0, 0, act};
-  g->oh = out_len(g->h, g->kh, sh, dh, padding, &g->pad_top);
-  g->ow = out_len(g->w, g->kw, sw, dw, padding, &g->pad_left);
+  g->oh = lm_window_out(g->h, (int64_t)dh * (g->kh - 1) + 1, sh, padding, &g->pad_top);
+  g->ow = lm_window_out(g->w, (int64_t)dw * (g->kw - 1) + 1, sw, padding, &g->pad_left);
   if (g->oh == 0 || g->ow == 0) {
     lm_fail(cx, LOOM_ESHAPE, op, "input %s is smaller than kernel %s with 'valid' padding",
             lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk));

@@ -30,16 +30,6 @@ static int depthwise_backward(loom_ctx *cx, const lm_rec *r) {
   return LOOM_OK;
 }
 
-static int64_t out_len(int64_t in, int k, int stride, loom_padding pad, int *lead) {
-  if (pad == LOOM_SAME) {
-    const int64_t out = (in + stride - 1) / stride, total = (out - 1) * stride + k - in;
-    *lead = total > 0 ? (int)(total / 2) : 0;
-    return out;
-  }
-  *lead = 0;
-  return in >= k ? (in - k) / stride + 1 : 0;
-}
-
 loom_tensor *loom_depthwise_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
                                    int stride_h, int stride_w, loom_padding padding) {
   loom_tensor *in[3] = {x, kernel, bias};
@@ -63,8 +53,8 @@ loom_tensor *loom_depthwise_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *ke
   if (!g) return NULL;
   *g = (lm_dw_geom){x->shape[0], x->shape[1], x->shape[2], x->shape[3], kernel->shape[3], 0, 0,
                     (int)kernel->shape[0], (int)kernel->shape[1], stride_h, stride_w, 0, 0};
-  g->oh = out_len(g->h, g->kh, stride_h, padding, &g->pad_top);
-  g->ow = out_len(g->w, g->kw, stride_w, padding, &g->pad_left);
+  g->oh = lm_window_out(g->h, g->kh, stride_h, padding, &g->pad_top);
+  g->ow = lm_window_out(g->w, g->kw, stride_w, padding, &g->pad_left);
   if (!g->oh || !g->ow) {
     lm_fail(cx, LOOM_ESHAPE, op, "input %s is smaller than kernel %s with 'valid' padding",
             lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk));

@@ -92,6 +92,12 @@ loom_tensor *lm_batch_norm_relu(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma
                                 loom_tensor *moving_mean, loom_tensor *moving_variance, float momentum,
                                 float epsilon, bool training);
 
+/* TensorFlow's sliding-window rule (window.c): the output length of an axis of `len`
+ * under a window spanning `span` inputs (dilation included) and a stride; 'valid' gives 0
+ * when the window does not fit; *lead (may be NULL) is the padding before the axis,
+ * 'same' putting the larger half after it. */
+int64_t lm_window_out(int64_t len, int64_t span, int64_t stride, loom_padding pad, int *lead);
+
 /* bytes of step-arena scratch for an op; NULL with the ctx's error set (naming op) when
  * the arena cannot give them. */
 void *lm_scratch(loom_ctx *cx, const char *op, size_t bytes);

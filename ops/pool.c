@@ -16,17 +16,6 @@ typedef struct {
 } pool_geom;
 
 /* Output length and leading pad of one axis, as TensorFlow computes them. */
-static int64_t out_len(int64_t in, int pool, int stride, loom_padding pad, int *lead) {
-  if (pad == LOOM_SAME) {
-    const int64_t out = (in + stride - 1) / stride;
-    const int64_t total = (out - 1) * stride + pool - in;
-    *lead = total > 0 ? (int)(total / 2) : 0;
-    return out;
-  }
-  *lead = 0;
-  return in >= pool ? (in - pool) / stride + 1 : 0;
-}
-
 static int pool_backward(loom_ctx *cx, const lm_rec *r) {
   const pool_geom *g = r->saved;
   float *gx = lm_grad(cx, r->in[0]);
@@ -74,8 +63,8 @@ static loom_tensor *pool(loom_ctx *cx, const char *op, loom_tensor *x, bool one_
   if (!g) return NULL;
   *g = (pool_geom){ph, pw, sh, sw, 0, 0, x->shape[0], one_d ? 1 : x->shape[1],
                    x->shape[one_d ? 1 : 2], x->shape[one_d ? 2 : 3], 0, 0, is_max, NULL};
-  g->oh = out_len(g->h, ph, sh, padding, &g->pad_top);
-  g->ow = out_len(g->w, pw, sw, padding, &g->pad_left);
+  g->oh = lm_window_out(g->h, ph, sh, padding, &g->pad_top);
+  g->ow = lm_window_out(g->w, pw, sw, padding, &g->pad_left);
   if (g->oh == 0 || g->ow == 0) {
     lm_fail(cx, LOOM_ESHAPE, op, "input %s is smaller than the %dx%d pool with 'valid' padding",
             lm_shape_str(x, sx, sizeof sx), ph, pw);

@@ -2,11 +2,12 @@
  * poolings. */
 #include "lib/layers/layer.h"
 #include "lib/layers/spatial.h"
+#include "ops/ops.h"
 
 int64_t lm_out_len(int64_t len, int64_t window, int64_t stride, loom_padding padding) {
   if (len == LOOM_NONE) return LOOM_NONE;
-  if (padding == LOOM_SAME) return (len + stride - 1) / stride;
-  return len < window ? -2 : (len - window) / stride + 1;
+  if (padding == LOOM_VALID && len < window) return -2;
+  return lm_window_out(len, window, stride, padding, NULL);
 }
 
 bool lm_spatial_out(loom_layer *l, const loom_node *x, int dims, const int *window,

@@ -226,3 +226,51 @@ Test(registry, keras_spellings_of_tuples_and_absent_keys_take_keras_defaults) {
   cJSON_Delete(c);
   loom_graph_free(g);
 }
+
+/* ---------------------------------------------------------------- window arithmetic */
+
+/* Shape inference and the ops use one rule (lm_window_out): the output a layer promises is
+ * the one its op makes, on awkward lengths, windows, strides, dilations and both paddings;
+ * and 'same' pads as TensorFlow (the larger half after). */
+Test(registry, inferred_shapes_are_what_the_ops_make) {
+  static const int lens[] = {1, 2, 3, 7, 8, 33}, ks[] = {1, 2, 3, 5}, strides[] = {1, 2, 3};
+  loom_arena *a = loom_arena_new(NULL);
+  int checked = 0;
+  for (size_t li = 0; li < sizeof lens / sizeof *lens; ++li)
+    for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ++ki)
+      for (size_t si = 0; si < sizeof strides / sizeof *strides; ++si)
+        for (int pad = 0; pad < 2; ++pad)
+          for (int kind = 0; kind < 3; ++kind) {
+            const int len = lens[li], k = ks[ki], s = strides[si], dil = kind == 2 && s == 1 ? 2 : 1;
+            loom_graph *g = loom_graph_new(1);
+            loom_node *x = loom_Input(g, .shape = {len, 2});
+            loom_layer *l = kind == 1 ? loom_MaxPooling1D(g, .pool_size = {k}, .strides = {s}, .padding = (loom_padding)pad)
+                                      : loom_Conv1D(g, .filters = 3, .kernel_size = {k}, .strides = {s},
+                                                    .dilation_rate = dil, .padding = (loom_padding)pad);
+            loom_node *y = loom_call(l, x);
+            const int span = dil * (k - 1) + 1;
+            if (!y) { /* only a 'valid' window longer than the input is refused */
+              cr_assert(pad == LOOM_VALID && span > len, "len %d k %d s %d: %s", len, k, s, loom_graph_error(g));
+              loom_graph_free(g);
+              continue;
+            }
+            int64_t shape[LOOM_MAX_RANK];
+            loom_node_shape(y, shape);
+            const int64_t want = pad ? (len + s - 1) / s : (len - span) / s + 1;
+            cr_assert_eq(shape[1], want, "len %d k %d s %d pad %d", len, k, s, pad);
+            int lead = -1;
+            cr_assert_eq(lm_window_out(len, span, s, (loom_padding)pad, &lead), want);
+            const int64_t total = (want - 1) * s + span - len;
+            cr_assert_eq(lead, pad && total > 0 ? total / 2 : 0);
+            loom_model *m = loom_Model(g, .inputs = {x}, .outputs = {y});
+            const int64_t xs[3] = {2, len, 2};
+            loom_tensor *out[1];
+            cr_assert_eq(loom_predict(m, a, out, .x = {tu_tensor(a, 3, xs, -1, 1, 3)}), LOOM_OK, "%s", loom_graph_error(g));
+            cr_assert_eq(out[0]->shape[1], want, "the op made %lld, inference said %lld", (long long)out[0]->shape[1],
+                         (long long)want);
+            ++checked;
+            loom_graph_free(g);
+          }
+  cr_assert_gt(checked, 300);
+  loom_arena_free(a);
+}
