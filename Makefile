@@ -51,6 +51,10 @@ SIMD_C := $(wildcard simd/*.c)
 SIMD_CC := $(wildcard simd/*.cc)
 OPS_C := $(wildcard ops/*.c)
 LIB_C := $(wildcard lib/*/*.c)
+# The kernels' scalar references are test code: their own archive, linked by the test
+# suites and benchmarks, never part of libloom.
+REF_C := $(wildcard simd/ref/*.c)
+REF_LIB := $(BUILD)/libloom_ref.a
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SIMD_C) $(OPS_C) $(LIB_C)) \
            $(patsubst %.cc,$(BUILD)/obj/%.o,$(SIMD_CC))
 HEADERS := include/loom.h $(wildcard simd/*.h ops/*.h lib/*/*.h)
@@ -68,6 +72,9 @@ $(BUILD)/obj/%.o: %.cc $(HEADERS)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
 $(BUILD)/libloom.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(REF_LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(REF_C))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -97,9 +104,9 @@ LINK_BINS := $(BUILD)/tests/link_static $(BUILD)/tests/link_shared
 RUN_ENV := $(if $(filter 1,$(SAN)),ASAN_OPTIONS=allocator_may_return_null=1)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/test_%: $$(wildcard tests/$$*/*.c) $$(TEST_EXTRA_$$*) $(TEST_COMMON) $(BUILD)/libloom.a
+$(BUILD)/tests/test_%: $$(wildcard tests/$$*/*.c) $$(TEST_EXTRA_$$*) $(TEST_COMMON) $(BUILD)/libloom.a $(REF_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) $(filter-out examples/%,$(filter %.c,$^)) $(BUILD)/libloom.a $(CRIT_LIBS) \
+	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) $(filter-out examples/%,$(filter %.c,$^)) $(REF_LIB) $(BUILD)/libloom.a $(CRIT_LIBS) \
 	  $(LDFLAGS) $(LIBS) -o $@
 
 $(BUILD)/tests/link_static: tests/link/link_test.cpp $(BUILD)/libloom.a
@@ -114,14 +121,20 @@ $(BUILD)/tests/targets: tests/tools/targets.c $(BUILD)/libloom.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
 # Examples build as a user's program would: loom.h and the library, nothing internal.
-EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)) \
+            $(patsubst examples/cpp/%.cpp,$(BUILD)/examples/%_cpp,$(wildcard examples/cpp/*.cpp))
 $(BUILD)/examples/%: examples/%.c examples/example.h include/loom.h $(BUILD)/libloom.a
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 $(WARN) $(SANFLAGS) -Iinclude $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
+# The C++ examples: C++20 for the designated initialisers of the option macros.
+$(BUILD)/examples/%_cpp: examples/cpp/%.cpp include/loom.h $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++20 -O2 $(WARN) $(SANFLAGS) -Iinclude $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+
 # The `loom` command (summary, predict) for boards: cli/loom.c.
-$(BUILD)/loom: cli/loom.c $(BUILD)/libloom.a
-	$(CC) $(CPPFLAGS) -std=c11 -O2 $(WARN) $(SANFLAGS) $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+$(BUILD)/loom: cli/loom.c include/loom.h $(BUILD)/libloom.a
+	$(CC) -Iinclude -std=c11 -O2 $(WARN) $(SANFLAGS) $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
 deps:
 	@mk/deps.sh $(ARCH) $(SYSROOT)
@@ -150,7 +163,7 @@ fuzz-run: $(BUILD)/fuzz_load
 	@ls $(BUILD)/crash-* $(BUILD)/leak-* $(BUILD)/timeout-* $(BUILD)/oom-* 2>/dev/null | head -1 | \
 	  { read f && { echo "FAIL fuzz: $$f"; exit 1; } || echo "ok   fuzz: no crash in $(FUZZ_SECONDS) s"; }
 $(BUILD)/fuzz_load: fuzz/fuzz_load.c $(BUILD)/libloom.a
-	$(CC) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -c $< -o $@.o
+	$(CC) -Iinclude -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -c $< -o $@.o
 	$(CXX) -fsanitize=fuzzer,address,undefined $@.o $(BUILD)/libloom.a -fopenmp $(LIBS) -o $@
 
 demo: deps
@@ -217,9 +230,9 @@ install-check: lib
 # ---------------------------------------------------------------- perf
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 PERF_CFLAGS := -std=c11 -O2 -g $(WARN) -fopenmp -DLOOM_GIT_REV='"$(GIT_REV)"'
-$(BUILD)/perf/kernels: perf/kernels.c perf/bench.c perf/bench.h $(BUILD)/libloom.a
+$(BUILD)/perf/kernels: perf/kernels.c perf/bench.c perf/bench.h $(BUILD)/libloom.a $(REF_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/kernels.c perf/bench.c $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
+	$(CC) $(CPPFLAGS) $(PERF_CFLAGS) perf/kernels.c perf/bench.c $(REF_LIB) $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
 # SGEMM against OpenBLAS/BLIS/oneDNN, loaded at run time (dlopen) by the benchmark only.
 $(BUILD)/perf/gemm: perf/gemm.c perf/peak.c perf/peak.h perf/bench.c perf/bench.h $(BUILD)/libloom.a

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/io/safetensors.h"
 #include "loom.h"
 
 static int usage(void) {
@@ -35,35 +34,38 @@ static void print_tensor(const char *name, const loom_tensor *t) {
   }
 }
 
+#define MAX_DATA 64
+
 static int predict(loom_model *m, const char *data_path, const char *out_path) {
-  lm_st_file f;
-  if (lm_st_open(&f, data_path, "loom predict")) return fail("predict");
   loom_arena *a = loom_arena_new(NULL);
+  loom_named_tensor data[MAX_DATA];
+  const int n = a ? loom_tensors_load(data_path, a, data, MAX_DATA) : -1;
+  if (n < 0) {
+    loom_arena_free(a);
+    return fail("predict");
+  }
   loom_eval_opts o = {0};
   int st = 0;
   for (int i = 0; i < loom_model_num_inputs(m) && !st; ++i) {
     const char *name = loom_model_input_name(m, i);
-    const lm_st_tensor *t = lm_st_find(&f, name);
-    if (!t) {
+    int k = 0;
+    while (k < n && k < MAX_DATA && strcmp(data[k].name, name)) ++k;
+    if (k == n || k == MAX_DATA) {
       fprintf(stderr, "loom predict: %s holds no tensor named \"%s\" (the model's input %d)\n", data_path, name, i);
       st = 1;
       break;
     }
-    loom_tensor *x = loom_tensor_new(a, t->dtype, t->rank, t->shape);
-    if (!x) return fail("predict");
-    lm_st_read(&f, t, x->data);
-    o.x_by_name[i] = (loom_named_tensor){name, x};
+    o.x_by_name[i] = data[k];
   }
   loom_tensor *out[LOOM_MAX_IO];
   if (!st && loom_model_predict(m, &o, a, out)) st = fail("predict");
   if (!st && out_path) {
-    lm_st_entry e[LOOM_MAX_IO];
-    for (int i = 0; i < loom_model_num_outputs(m); ++i) e[i] = (lm_st_entry){loom_model_output_name(m, i), out[i]};
-    if (lm_st_write(out_path, "loom predict", loom_model_num_outputs(m), e, 0, NULL, NULL)) st = fail("predict");
+    loom_named_tensor e[LOOM_MAX_IO];
+    for (int i = 0; i < loom_model_num_outputs(m); ++i) e[i] = (loom_named_tensor){loom_model_output_name(m, i), out[i]};
+    if (loom_tensors_save(out_path, loom_model_num_outputs(m), e)) st = fail("predict");
   } else if (!st) {
     for (int i = 0; i < loom_model_num_outputs(m); ++i) print_tensor(loom_model_output_name(m, i), out[i]);
   }
-  lm_st_close(&f);
   loom_arena_free(a);
   return st;
 }

@@ -341,7 +341,27 @@ LOOM_API void loom_graph_clear_error(loom_graph *g);
 
 /* Every options struct starts with this field, so that an empty option list compiles. */
 #define LOOM_OPTS_HEAD int struct_tag_
+#if defined(__cplusplus)
+/* C++20: the same macros, with the designated initialisers of C++20 (fields in their
+ * declaration order, as C++ requires): loom_Dense(g, .units = 32, .activation = LOOM_RELU).
+ * The options live until the end of the full expression, which is the call. */
+extern "C++" {
+namespace loom_detail {
+template <class T> const T *opts_ptr(const T &o) { return &o; }
+}
+}
+/* Leaving fields out is the point (zero is Keras' default): g++ 12's -Wextra would warn,
+ * so the struct is made in a lambda that silences that one warning. */
+#define LOOM_OPTS_(T, ...)                                                            \
+  (::loom_detail::opts_ptr([&]() {                                                    \
+    _Pragma("GCC diagnostic push")                                                    \
+    _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")                \
+    return T{.struct_tag_ = 0, __VA_ARGS__};                                          \
+    _Pragma("GCC diagnostic pop")                                                     \
+  }()))
+#else
 #define LOOM_OPTS_(T, ...) (&(T){.struct_tag_ = 0, __VA_ARGS__})
+#endif
 
 /* Input(shape=(None, 128), dtype='int32', name='text'): shape without the batch dim; its
  * rank is the number of leading non-zero entries (LOOM_NONE for None). */
@@ -484,9 +504,21 @@ LOOM_API loom_node *loom_call(loom_layer *layer, loom_node *x);
 LOOM_API loom_node *loom_call_n(loom_layer *layer, int n, loom_node *const *xs);
 LOOM_API int loom_call_outputs(loom_layer *layer, int n, loom_node *const *xs, int cap,
                                loom_node **out);
+#if defined(__cplusplus)
+}
+#include <initializer_list>
+namespace loom_detail {
+inline loom_node *call_list(loom_layer *layer, std::initializer_list<loom_node *> xs) {
+  return loom_call_n(layer, (int)xs.size(), xs.begin());
+}
+}  // namespace loom_detail
+extern "C" {
+#define loom_call_list(layer, ...) (::loom_detail::call_list(layer, {__VA_ARGS__}))
+#else
 #define loom_call_list(layer, ...)                                                          \
   loom_call_n(layer, (int)(sizeof((loom_node *const[]){__VA_ARGS__}) / sizeof(loom_node *)), \
               (loom_node *const[]){__VA_ARGS__})
+#endif
 
 /* Shape of a node, batch dim first (LOOM_NONE where unknown); returns the rank. */
 LOOM_API int loom_node_shape(const loom_node *x, int64_t shape[LOOM_MAX_RANK]);
@@ -657,11 +689,23 @@ LOOM_API int loom_model_save(loom_model *m, const char *path, const loom_save_op
  * size and offset is checked before anything is read or allocated. The file is mapped,
  * not read whole, and unmapped once the weights are copied. */
 LOOM_API loom_model *loom_model_load(const char *path);
+/* The same from a file's bytes in memory (read from a flash partition, received, fuzzed):
+ * the same checks; the buffer is only read during the call. */
+LOOM_API loom_model *loom_model_load_buffer(const void *buf, size_t size);
 LOOM_API loom_graph *loom_model_graph(loom_model *m);
 /* Weights alone, matched by layer/weight name; any name, shape or count that differs is
  * an error and nothing is changed. */
 LOOM_API int loom_save_weights(loom_model *m, const char *path);
 LOOM_API int loom_load_weights(loom_model *m, const char *path);
+
+/* Files of named tensors (safetensors; what `loom predict` takes as data and writes as
+ * predictions). save: n tensors under their names (unique, non-empty), written through a
+ * temporary file renamed at the end; nothing is retained. load: every tensor of the file,
+ * in its order, copied into `arena` with its name (both live as long as the arena's
+ * contents); at most cap written to out; returns the number the file holds, or a
+ * negative status (a bad file is refused as loom_model_load refuses one). */
+LOOM_API int loom_tensors_save(const char *path, int n, const loom_named_tensor *tensors);
+LOOM_API int loom_tensors_load(const char *path, loom_arena *arena, loom_named_tensor *out, int cap);
 
 /* keras.utils.to_categorical: i32 ids of any shape -> f32 one-hot [..., classes]. */
 LOOM_API loom_tensor *loom_to_categorical(loom_arena *arena, const loom_tensor *ids, int classes);

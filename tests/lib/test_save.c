@@ -382,3 +382,44 @@ Test(save, truncated_or_flipped_anywhere_is_an_error_not_a_crash) {
   free(b);
   loom_graph_free(g);
 }
+
+/* The public file-of-tensors calls and the model from memory (what the loom command and
+ * the fuzz target use instead of the internal reader). */
+Test(save, named_tensor_files_and_models_from_memory) {
+  const int64_t s1[2] = {3, 4}, s2[1] = {5};
+  loom_tensor *a = tu_tensor(data, 2, s1, -1, 1, 1), *b = loom_tensor_new(data, LOOM_I32, 1, s2);
+  for (int i = 0; i < 5; ++i) loom_tensor_i32(b)[i] = 7 * i - 3;
+  const loom_named_tensor in[2] = {{"alpha", a}, {"beta/ids", b}};
+  cr_assert_eq(loom_tensors_save(path("t.safetensors"), 2, in), LOOM_OK, "%s", loom_last_error());
+  loom_named_tensor out[4];
+  loom_arena *ar = loom_arena_new(NULL);
+  cr_assert_eq(loom_tensors_load(path("t.safetensors"), ar, out, 4), 2, "%s", loom_last_error());
+  for (int i = 0; i < 2; ++i) {
+    int k = !strcmp(out[0].name, in[i].name) ? 0 : 1;
+    cr_assert_str_eq(out[k].name, in[i].name);
+    cr_assert_eq(out[k].tensor->dtype, in[i].tensor->dtype);
+    cr_assert_eq(out[k].tensor->rank, in[i].tensor->rank);
+    cr_assert(!memcmp(out[k].tensor->data, in[i].tensor->data, (size_t)in[i].tensor->size * 4));
+  }
+  cr_assert_eq(loom_tensors_load(path("t.safetensors"), ar, out, 1), 2, "cap 1 still counts the file's tensors");
+  const loom_named_tensor twice[2] = {{"x", a}, {"x", a}};
+  cr_assert_neq(loom_tensors_save(path("u.safetensors"), 2, twice), LOOM_OK);
+  cr_assert(strstr(loom_last_error(), "two tensors are named \"x\""), "%s", loom_last_error());
+  cr_assert_lt(loom_tensors_load(path("missing.safetensors"), ar, out, 4), 0);
+
+  loom_graph *g = loom_graph_new(6);
+  loom_model *m = build_mlp_model(g);
+  cr_assert_eq(loom_save(m, path("m.safetensors")), LOOM_OK);
+  size_t n;
+  unsigned char *bytes = read_file(path("m.safetensors"), &n);
+  loom_model *back = loom_model_load_buffer(bytes, n);
+  cr_assert(back, "%s", loom_last_error());
+  const int64_t xs[2] = {4, 64};
+  same_predictions(m, back, tu_tensor(data, 2, xs, 0, 1, 2), NULL);
+  cr_assert_null(loom_model_load_buffer(bytes, n / 2));
+  cr_assert_null(loom_model_load_buffer(bytes, 3));
+  free(bytes);
+  loom_graph_free(loom_model_graph(back));
+  loom_graph_free(g);
+  loom_arena_free(ar);
+}

@@ -1,4 +1,4 @@
-/* ref.c - scalar references of the kernels: the obvious loop, nothing clever. */
+/* kernels_ref.c - scalar references of the kernels (test code: not in libloom.a): the obvious loop, nothing clever. */
 #include "simd/ref.h"
 
 #include <math.h>
