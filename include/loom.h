@@ -233,15 +233,15 @@ LOOM_API loom_tensor *loom_conv1d(loom_ctx *cx, loom_tensor *x, loom_tensor *ker
                                   loom_tensor *bias, int stride, int dilation,
                                   loom_padding padding, loom_activation act);
 LOOM_API loom_tensor *loom_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
-                                  loom_tensor *bias, int stride_h, int stride_w,
-                                  loom_padding padding, loom_activation act);
+                                  loom_tensor *bias, int stride_h, int stride_w, int dilation_h,
+                                  int dilation_w, loom_padding padding, loom_activation act);
 
 /* Depthwise convolution (Keras' DepthwiseConv2D): x [batch, h, w, c], kernel [kh, kw, c,
  * dm] (dm filters per channel, the output's channel ci * dm + m), bias [c * dm] or NULL;
- * strides and padding as loom_conv2d. */
+ * strides, padding and the activation as loom_conv2d. */
 LOOM_API loom_tensor *loom_depthwise_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
                                             loom_tensor *bias, int stride_h, int stride_w,
-                                            loom_padding padding);
+                                            loom_padding padding, loom_activation act);
 
 /* Batch normalisation over the last axis, as Keras' BatchNormalization(axis=-1):
  * training normalises with the batch's mean and biased variance and moves the moving

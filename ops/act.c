@@ -36,3 +36,13 @@ const float *lm_activation_grad(loom_ctx *cx, const char *op, loom_activation ac
 void lm_bias_grad(const float *dz, size_t rows, size_t cols, float *gb) {
   for (size_t i = 0; i < rows; ++i) lm_k_axpy(1.0f, dz + i * cols, gb, cols);
 }
+
+loom_tensor *lm_apply_activation(loom_ctx *cx, loom_tensor *z, loom_activation act) {
+  switch (act) {
+    case LOOM_RELU: return loom_relu(cx, z);
+    case LOOM_SIGMOID: return loom_sigmoid(cx, z);
+    case LOOM_TANH: return loom_tanh(cx, z);
+    case LOOM_SOFTMAX: return loom_softmax(cx, z);
+    default: return z;
+  }
+}

@@ -14,6 +14,9 @@ void lm_activation_finish(loom_activation act, float *y, size_t rows, size_t col
  * the step arena. NULL (ctx error set) when the arena is exhausted. */
 const float *lm_activation_grad(loom_ctx *cx, const char *op, loom_activation act, const float *y,
                                 const float *dy, size_t rows, size_t cols);
+/* act(z) as its own op (relu, sigmoid, tanh, softmax; z itself for linear), for ops and
+ * layers whose activation is not fused into a GEMM. */
+loom_tensor *lm_apply_activation(loom_ctx *cx, loom_tensor *z, loom_activation act);
 /* gb += the column sums of dz [rows, cols], row after row. */
 void lm_bias_grad(const float *dz, size_t rows, size_t cols, float *gb);
 

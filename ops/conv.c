@@ -182,6 +182,8 @@ loom_tensor *loom_conv1d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom
 }
 
 loom_tensor *loom_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
-                         int stride_h, int stride_w, loom_padding padding, loom_activation act) {
-  return conv(cx, "loom_conv2d", x, kernel, bias, false, stride_h, stride_w, 1, 1, padding, act);
+                         int stride_h, int stride_w, int dilation_h, int dilation_w,
+                         loom_padding padding, loom_activation act) {
+  return conv(cx, "loom_conv2d", x, kernel, bias, false, stride_h, stride_w, dilation_h, dilation_w,
+              padding, act);
 }

@@ -1,7 +1,7 @@
 /* depthwise.c - depthwise 2-D convolution (Keras' DepthwiseConv2D): forward and backward
  * through simd/depthwise.c. Channels-last x [b, h, w, c], kernel [kh, kw, c, dm], bias
  * [c * dm] or NULL; padding as loom_conv2d. */
-#include "ops/ops.h"
+#include "ops/act.h"
 #include "simd/depthwise.h"
 #include "simd/simd.h"
 
@@ -31,7 +31,7 @@ static int depthwise_backward(loom_ctx *cx, const lm_rec *r) {
 }
 
 loom_tensor *loom_depthwise_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
-                                   int stride_h, int stride_w, loom_padding padding) {
+                                   int stride_h, int stride_w, loom_padding padding, loom_activation act) {
   loom_tensor *in[3] = {x, kernel, bias};
   const int n_in = bias ? 3 : 2;
   if (!lm_inputs_ok(cx, op, n_in, in)) return NULL;
@@ -64,5 +64,5 @@ loom_tensor *loom_depthwise_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *ke
   loom_tensor *y = lm_out(cx, op, 4, shape);
   if (!y) return NULL;
   lm_k_depthwise(g, x->data, kernel->data, bias ? (const float *)bias->data : NULL, y->data);
-  return lm_record(cx, op, depthwise_backward, y, n_in, in, g);
+  return lm_apply_activation(cx, lm_record(cx, op, depthwise_backward, y, n_in, in, g), act);
 }

@@ -8,7 +8,7 @@ void layer_case_run(void *p) {
   layer_case *c = p;
   loom_ctx_reset(c->cx);
   loom_ctx_set_training(c->cx, c->backward);
-  loom_tensor *y = c->kind == LAYER_CONV2D ? loom_conv2d(c->cx, c->x, c->kernel, c->bias, 1, 1, LOOM_SAME, LOOM_RELU)
+  loom_tensor *y = c->kind == LAYER_CONV2D ? loom_conv2d(c->cx, c->x, c->kernel, c->bias, 1, 1, 1, 1, LOOM_SAME, LOOM_RELU)
                  : c->kind == LAYER_CONV1D ? loom_conv1d(c->cx, c->x, c->kernel, c->bias, 1, 1, LOOM_VALID, LOOM_RELU)
                                 : loom_lstm(c->cx, c->x, c->kernel, c->rk, c->bias, false, false);
   if (!y) {

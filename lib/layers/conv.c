@@ -16,9 +16,7 @@ static int conv_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
                         "be > 0 (got %d, %dx%d, %dx%d, %d), padding and activation known",
                         c->filters, c->kernel_size[0], c->kernel_size[1], c->strides[0],
                         c->strides[1], c->dilation_rate);
-  if (k->dims == 2 && c->dilation_rate != 1)
-    return lm_opts_fail(g, k, c, LOOM_EUNSUPPORTED, "dilation_rate > 1 is not supported");
-  if (c->dilation_rate != 1 && c->strides[0] != 1) /* Keras' rule too */
+  if (c->dilation_rate != 1 && (c->strides[0] != 1 || c->strides[1] != 1)) /* Keras' rule too */
     return lm_opts_fail(g, k, c, LOOM_EINVAL, "dilation_rate > 1 needs strides 1");
   return LOOM_OK;
 }
@@ -64,7 +62,8 @@ static int conv_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **i
   loom_tensor *y = l->kind->dims == 1 ? loom_conv1d(run->cx, in[0], kernel, bias, o->strides[0],
                                                     o->dilation_rate, o->padding, act)
                                       : loom_conv2d(run->cx, in[0], kernel, bias, o->strides[0],
-                                                    o->strides[1], o->padding, act);
+                                                    o->strides[1], o->dilation_rate, o->dilation_rate,
+                                                    o->padding, act);
   if (split) logits[0] = y, y = lm_activate(run, y, o->activation);
   out[0] = y;
   return loom_ctx_status(run->cx);

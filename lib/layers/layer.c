@@ -1,6 +1,6 @@
 /* layer.c - what the layer files share: input checks, activations. */
 #include "lib/layers/layer.h"
-#include "ops/ops.h"
+#include "ops/act.h"
 
 bool lm_check_input(loom_layer *l, loom_node *const *in, int i, int lo, int hi, loom_dtype dtype) {
   const loom_node *x = in[i];
@@ -63,11 +63,5 @@ bool lm_wants_split(const lm_run *run, loom_activation act) {
 }
 
 loom_tensor *lm_activate(const lm_run *run, loom_tensor *z, loom_activation act) {
-  switch (act) {
-    case LOOM_RELU: return loom_relu(run->cx, z);
-    case LOOM_SIGMOID: return loom_sigmoid(run->cx, z);
-    case LOOM_TANH: return loom_tanh(run->cx, z);
-    case LOOM_SOFTMAX: return loom_softmax(run->cx, z);
-    default: return z;
-  }
+  return lm_apply_activation(run->cx, z, act);
 }

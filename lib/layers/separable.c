@@ -44,19 +44,15 @@ static int sep_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
   if (!lm_fold_weights(run, cout, &kernel, &bias)) return loom_ctx_status(run->cx);
   const bool split = lm_wants_split(run, o->activation);
   const loom_activation act = run->fold ? run->fold->act : o->activation;
-  loom_tensor *z;
-  if (sep) {
-    loom_tensor *d = loom_depthwise_conv2d(run->cx, in[0], l->w[0], NULL, o->strides[0], o->strides[1], o->padding);
-    z = loom_conv2d(run->cx, d, kernel, bias, 1, 1, LOOM_VALID, split ? LOOM_LINEAR : act);
-    if (!split) {
-      out[0] = z;
-      return loom_ctx_status(run->cx);
-    }
-  } else {
-    z = loom_depthwise_conv2d(run->cx, in[0], kernel, bias, o->strides[0], o->strides[1], o->padding);
-  }
-  if (split) logits[0] = z;
-  out[0] = lm_activate(run, z, act);
+  const loom_activation fused = split ? LOOM_LINEAR : act;
+  loom_tensor *z = sep ? loom_conv2d(run->cx,
+                                     loom_depthwise_conv2d(run->cx, in[0], l->w[0], NULL, o->strides[0],
+                                                           o->strides[1], o->padding, LOOM_LINEAR),
+                                     kernel, bias, 1, 1, 1, 1, LOOM_VALID, fused)
+                       : loom_depthwise_conv2d(run->cx, in[0], kernel, bias, o->strides[0], o->strides[1],
+                                               o->padding, fused);
+  if (split) logits[0] = z, z = lm_activate(run, z, act);
+  out[0] = z;
   return loom_ctx_status(run->cx);
 }
 

@@ -183,6 +183,7 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   round_trips(g, loom_LSTM(g, .units = 3, .return_sequences = true, .go_backwards = true, .unit_forget_bias = LOOM_NO));
   round_trips(g, loom_Conv1D(g, .filters = 4, .kernel_size = {3}, .dilation_rate = 2, .padding = LOOM_SAME));
   round_trips(g, loom_Conv2D(g, .filters = 4, .kernel_size = {3, 5}, .strides = {2, 1}, .activation = LOOM_RELU));
+  round_trips(g, loom_Conv2D(g, .filters = 2, .kernel_size = {3}, .dilation_rate = 2, .padding = LOOM_SAME));
   round_trips(g, loom_DepthwiseConv2D(g, .kernel_size = {3}, .depth_multiplier = 2, .strides = {2}));
   round_trips(g, loom_SeparableConv2D(g, .filters = 8, .kernel_size = {3}, .padding = LOOM_SAME));
   round_trips(g, loom_BatchNormalization(g, .momentum = 0.9f, .epsilon = 1e-5f, .center = LOOM_NO));

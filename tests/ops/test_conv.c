@@ -16,12 +16,15 @@ typedef struct {
   loom_padding pad;
   loom_activation act;
   bool bias;
+  int dh; /* 2-D: the height's dilation (0: 1); dw is the width's */
 } conv_case;
+
+static int dil_h(const conv_case *k) { return k->two_d && k->dh ? k->dh : 1; }
 
 static loom_tensor *apply(loom_ctx *c, loom_tensor **in, void *user) {
   const conv_case *k = user;
   loom_tensor *b = k->bias ? in[2] : NULL;
-  return k->two_d ? loom_conv2d(c, in[0], in[1], b, k->sh, k->sw, k->pad, k->act)
+  return k->two_d ? loom_conv2d(c, in[0], in[1], b, k->sh, k->sw, dil_h(k), k->dw, k->pad, k->act)
                   : loom_conv1d(c, in[0], in[1], b, k->sw, k->dw, k->pad, k->act);
 }
 
@@ -52,7 +55,7 @@ static void check_against_reference(const conv_case *k) {
   loom_tensor *y = apply(tu_cx, in, (void *)k);
   cr_assert(y, "%s", loom_ctx_error(tu_cx));
   int64_t pt, pl;
-  const int sh = k->two_d ? k->sh : 1, dh = 1;
+  const int sh = k->two_d ? k->sh : 1, dh = dil_h(k);
   const int64_t h = k->two_d ? k->h : 1, kh = k->two_d ? k->kh : 1;
   const int64_t oh = out_len(h, (int)kh, sh, dh, k->pad, &pt);
   const int64_t ow = out_len(k->w, k->kw, k->sw, k->dw, k->pad, &pl);
@@ -80,15 +83,17 @@ static void check_against_reference(const conv_case *k) {
 }
 
 static const conv_case cases[] = {
-    /* 2d  b  h  w cin cout kh kw sh sw dw pad act bias */
-    {false, 2, 1, 9, 3, 4, 1, 3, 1, 1, 1, LOOM_VALID, LOOM_LINEAR, true},
-    {false, 3, 1, 10, 5, 2, 1, 3, 1, 2, 1, LOOM_SAME, LOOM_RELU, true},
-    {false, 1, 1, 11, 2, 3, 1, 3, 1, 1, 2, LOOM_SAME, LOOM_TANH, false}, /* dilation 2 */
-    {false, 2, 1, 7, 4, 3, 1, 1, 1, 1, 1, LOOM_VALID, LOOM_LINEAR, true}, /* 1x1: no patches */
-    {true, 2, 5, 6, 3, 4, 3, 3, 1, 1, 1, LOOM_SAME, LOOM_LINEAR, true},
-    {true, 1, 7, 5, 2, 3, 3, 2, 2, 2, 1, LOOM_VALID, LOOM_RELU, true},
-    {true, 2, 6, 7, 3, 2, 3, 3, 2, 1, 1, LOOM_SAME, LOOM_TANH, false},
-    {true, 3, 4, 4, 5, 6, 1, 1, 1, 1, 1, LOOM_SAME, LOOM_LINEAR, true}, /* 1x1 */
+    /* 2d  b  h  w cin cout kh kw sh sw dw pad act bias dh */
+    {false, 2, 1, 9, 3, 4, 1, 3, 1, 1, 1, LOOM_VALID, LOOM_LINEAR, true, 1},
+    {false, 3, 1, 10, 5, 2, 1, 3, 1, 2, 1, LOOM_SAME, LOOM_RELU, true, 1},
+    {false, 1, 1, 11, 2, 3, 1, 3, 1, 1, 2, LOOM_SAME, LOOM_TANH, false, 1}, /* dilation 2 */
+    {false, 2, 1, 7, 4, 3, 1, 1, 1, 1, 1, LOOM_VALID, LOOM_LINEAR, true, 1}, /* 1x1: no patches */
+    {true, 2, 5, 6, 3, 4, 3, 3, 1, 1, 1, LOOM_SAME, LOOM_LINEAR, true, 1},
+    {true, 1, 7, 5, 2, 3, 3, 2, 2, 2, 1, LOOM_VALID, LOOM_RELU, true, 1},
+    {true, 2, 6, 7, 3, 2, 3, 3, 2, 1, 1, LOOM_SAME, LOOM_TANH, false, 1},
+    {true, 3, 4, 4, 5, 6, 1, 1, 1, 1, 1, LOOM_SAME, LOOM_LINEAR, true, 1}, /* 1x1 */
+    {true, 2, 9, 8, 3, 2, 3, 3, 1, 1, 2, LOOM_SAME, LOOM_TANH, true, 2},   /* dilation 2x2 */
+    {true, 1, 7, 9, 2, 3, 3, 2, 1, 1, 3, LOOM_VALID, LOOM_LINEAR, false, 2}, /* dilation 2x3 */
 };
 
 Test(conv, forward_matches_the_direct_reference) {
@@ -123,7 +128,7 @@ Test(conv, bad_inputs) {
   cr_assert_null(loom_conv1d(tu_cx, x, k, NULL, -1, 1, LOOM_VALID, LOOM_LINEAR));
   cr_assert_eq(loom_ctx_status(tu_cx), LOOM_EINVAL);
   loom_ctx_reset(tu_cx);
-  cr_assert_null(loom_conv2d(tu_cx, x, k, NULL, 1, 1, LOOM_VALID, LOOM_LINEAR));
+  cr_assert_null(loom_conv2d(tu_cx, x, k, NULL, 1, 1, 1, 1, LOOM_VALID, LOOM_LINEAR));
   cr_assert(strstr(loom_ctx_error(tu_cx), "[batch, height, width, in]"), "%s", loom_ctx_error(tu_cx));
-  cr_assert_null(loom_conv2d(NULL, x, k, NULL, 1, 1, LOOM_VALID, LOOM_LINEAR));
+  cr_assert_null(loom_conv2d(NULL, x, k, NULL, 1, 1, 1, 1, LOOM_VALID, LOOM_LINEAR));
 }

@@ -62,12 +62,12 @@ Test(torch, conv1d_same_dilation2) {
 Test(torch, conv2d_same) {
   fx_load("conv2d_same", &fx);
   loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
-  check(loom_conv2d(cx, t[0], t[1], t[2], 1, 1, LOOM_SAME, LOOM_LINEAR), t, conv_names, 3);
+  check(loom_conv2d(cx, t[0], t[1], t[2], 1, 1, 1, 1, LOOM_SAME, LOOM_LINEAR), t, conv_names, 3);
 }
 Test(torch, conv2d_valid_stride2) {
   fx_load("conv2d_valid_stride2", &fx);
   loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
-  check(loom_conv2d(cx, t[0], t[1], t[2], 2, 2, LOOM_VALID, LOOM_LINEAR), t, conv_names, 3);
+  check(loom_conv2d(cx, t[0], t[1], t[2], 2, 2, 1, 1, LOOM_VALID, LOOM_LINEAR), t, conv_names, 3);
 }
 Test(torch, pooling) {
   const char *names[1] = {"x"};
@@ -96,12 +96,12 @@ Test(torch, binary_crossentropy) { loss_case("loss_bce", loom_loss_binary_crosse
 Test(torch, depthwise_same) {
   fx_load("depthwise_same", &fx);
   loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
-  check(loom_depthwise_conv2d(cx, t[0], t[1], t[2], 1, 1, LOOM_SAME), t, conv_names, 3);
+  check(loom_depthwise_conv2d(cx, t[0], t[1], t[2], 1, 1, LOOM_SAME, LOOM_LINEAR), t, conv_names, 3);
 }
 Test(torch, depthwise_valid_stride2_multiplier2) {
   fx_load("depthwise_valid_stride2_dm2", &fx);
   loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
-  check(loom_depthwise_conv2d(cx, t[0], t[1], t[2], 2, 2, LOOM_VALID), t, conv_names, 3);
+  check(loom_depthwise_conv2d(cx, t[0], t[1], t[2], 2, 2, LOOM_VALID, LOOM_LINEAR), t, conv_names, 3);
 }
 Test(torch, batch_norm_training_and_keras_moving_update) {
   fx_load("batch_norm_train", &fx);

@@ -15,11 +15,12 @@ typedef struct {
   int s;
   loom_padding pad;
   bool bias;
+  loom_activation act;
 } dw_case;
 
 static loom_tensor *apply_dw(loom_ctx *c, loom_tensor **in, void *user) {
   const dw_case *k = user;
-  return loom_depthwise_conv2d(c, in[0], in[1], k->bias ? in[2] : NULL, k->s, k->s, k->pad);
+  return loom_depthwise_conv2d(c, in[0], in[1], k->bias ? in[2] : NULL, k->s, k->s, k->pad, k->act);
 }
 
 Test(xception_ops, depthwise_gradients) {
@@ -29,7 +30,7 @@ Test(xception_ops, depthwise_gradients) {
         const int64_t sx[4] = {2, 5, 4, 3}, sk[4] = {3, 3, 3, dm}, sb[1] = {3 * dm};
         loom_tensor *in[3] = {tu_tensor(tu_params, 4, sx, -1, 1, 1), tu_tensor(tu_params, 4, sk, -1, 1, 2),
                               tu_tensor(tu_params, 1, sb, -1, 1, 3)};
-        dw_case k = {s, p ? LOOM_SAME : LOOM_VALID, dm == 1};
+        dw_case k = {s, p ? LOOM_SAME : LOOM_VALID, dm == 1, p ? LOOM_TANH : LOOM_LINEAR};
         gc_check("depthwise_conv2d", apply_dw, in, k.bias ? 3 : 2, &k);
       }
 }
@@ -78,8 +79,8 @@ Test(xception_ops, batch_norm_values_and_keras_moving_update) {
 /* SeparableConv2D: the depthwise convolution, then a 1x1 one with bias and relu. */
 static loom_tensor *apply_sep(loom_ctx *c, loom_tensor **in, void *user) {
   (void)user;
-  loom_tensor *d = loom_depthwise_conv2d(c, in[0], in[1], NULL, 2, 2, LOOM_SAME);
-  return loom_conv2d(c, d, in[2], in[3], 1, 1, LOOM_VALID, LOOM_TANH);
+  loom_tensor *d = loom_depthwise_conv2d(c, in[0], in[1], NULL, 2, 2, LOOM_SAME, LOOM_LINEAR);
+  return loom_conv2d(c, d, in[2], in[3], 1, 1, 1, 1, LOOM_VALID, LOOM_TANH);
 }
 
 Test(xception_ops, separable_gradients) {
