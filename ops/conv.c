@@ -135,9 +135,9 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
   }
   conv_geom *g = lm_scratch(cx, op, sizeof *g);
   if (!g) return NULL;
-  *g = (conv_geom){x->shape[0], one_d ? 1 : x->shape[1], x->shape[xr - 2], x->shape[xr - 1], cout,
-                   0, 0, one_d ? 1 : (int)kernel->shape[0], (int)kernel->shape[xr - 3], sh, sw,
-                   dh, dw, 0, 0, act};
+  *g = (conv_geom){.b = x->shape[0], .h = one_d ? 1 : x->shape[1], .w = x->shape[xr - 2],
+                   .cin = x->shape[xr - 1], .cout = cout, .kh = one_d ? 1 : (int)kernel->shape[0],
+                   .kw = (int)kernel->shape[xr - 3], .sh = sh, .sw = sw, .dh = dh, .dw = dw, .act = act};
   g->oh = lm_window_out(g->h, (int64_t)dh * (g->kh - 1) + 1, sh, padding, &g->pad_top);
   g->ow = lm_window_out(g->w, (int64_t)dw * (g->kw - 1) + 1, sw, padding, &g->pad_left);
   if (g->oh == 0 || g->ow == 0) {

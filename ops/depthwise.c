@@ -51,8 +51,9 @@ loom_tensor *loom_depthwise_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *ke
   }
   lm_dw_geom *g = lm_scratch(cx, op, sizeof *g);
   if (!g) return NULL;
-  *g = (lm_dw_geom){x->shape[0], x->shape[1], x->shape[2], x->shape[3], kernel->shape[3], 0, 0,
-                    (int)kernel->shape[0], (int)kernel->shape[1], stride_h, stride_w, 0, 0};
+  *g = (lm_dw_geom){.b = x->shape[0], .h = x->shape[1], .w = x->shape[2], .c = x->shape[3],
+                    .dm = kernel->shape[3], .kh = (int)kernel->shape[0], .kw = (int)kernel->shape[1],
+                    .sh = stride_h, .sw = stride_w};
   g->oh = lm_window_out(g->h, g->kh, stride_h, padding, &g->pad_top);
   g->ow = lm_window_out(g->w, g->kw, stride_w, padding, &g->pad_left);
   if (!g->oh || !g->ow) {

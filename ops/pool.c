@@ -61,8 +61,8 @@ static loom_tensor *pool(loom_ctx *cx, const char *op, loom_tensor *x, bool one_
   }
   pool_geom *g = lm_scratch(cx, op, sizeof *g);
   if (!g) return NULL;
-  *g = (pool_geom){ph, pw, sh, sw, 0, 0, x->shape[0], one_d ? 1 : x->shape[1],
-                   x->shape[one_d ? 1 : 2], x->shape[one_d ? 2 : 3], 0, 0, is_max, NULL};
+  *g = (pool_geom){.ph = ph, .pw = pw, .sh = sh, .sw = sw, .b = x->shape[0], .h = one_d ? 1 : x->shape[1],
+                   .w = x->shape[one_d ? 1 : 2], .c = x->shape[one_d ? 2 : 3], .is_max = is_max};
   g->oh = lm_window_out(g->h, ph, sh, padding, &g->pad_top);
   g->ow = lm_window_out(g->w, pw, sw, padding, &g->pad_left);
   if (g->oh == 0 || g->ow == 0) {

@@ -29,7 +29,7 @@ loom_tensor *lm_record(loom_ctx *cx, const char *op, lm_backward_fn backward, lo
     return NULL;
   }
   memcpy(ins, in, (size_t)n_in * sizeof *ins);
-  c->rec[c->n++] = (lm_rec){op, backward, ins, n_in, out, saved};
+  c->rec[c->n++] = (lm_rec){.op = op, .backward = backward, .in = ins, .n_in = n_in, .out = out, .saved = saved};
   cx->tape_len++;
   return out;
 }

@@ -576,10 +576,16 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
   if (!pb || !pa)
     return lm_error(LOOM_ENOMEM, "loom_sgemm", "no memory for %zu floats of packing buffers",
                     kc_max * nc_max + (size_t)nt * a_floats);
-  Job job{ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-          ep ? ep->bias : nullptr, ep ? (int)ep->act : (int)LM_ACT_NONE,
-          g, HWY_DYNAMIC_DISPATCH(MacroImpl), pb, kc_max, pa, a_floats, mc_max * a_stride, a_stride, nt,
-          tm, direct_a, direct_b};
+  // Field by field, by name (C++17 has no designated initialisers): two fields of one
+  // type swapped in a positional list would compile and compute nonsense.
+  Job job{};
+  job.ta = ta, job.tb = tb, job.m = m, job.n = n, job.k = k, job.alpha = alpha;
+  job.a = a, job.lda = lda, job.b = b, job.ldb = ldb, job.beta = beta, job.c = c, job.ldc = ldc;
+  job.bias = ep ? ep->bias : nullptr, job.act = ep ? (int)ep->act : (int)LM_ACT_NONE;
+  job.g = g, job.macro = HWY_DYNAMIC_DISPATCH(MacroImpl);
+  job.pb = pb, job.kc_max = kc_max, job.pa = pa, job.a_floats = a_floats;
+  job.tile_at = mc_max * a_stride, job.a_stride = a_stride;
+  job.nt = nt, job.tm = tm, job.direct_a = direct_a, job.direct_b = direct_b;
   if (nt == 1) {
     Work(job);  // no parallel region: its start-up costs as much as a small product
   } else {

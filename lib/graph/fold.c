@@ -45,7 +45,7 @@ bool lm_model_plan_folds(loom_model *m) {
     lm_graph_fail(m->g, LOOM_ENOMEM, "out of memory");
     return false;
   }
-  for (int i = 0; i < m->n_order; ++i) m->fold[i] = (lm_fold_plan){-1, -1, -1, false, false, NULL, NULL};
+  for (int i = 0; i < m->n_order; ++i) m->fold[i] = (lm_fold_plan){.bn = -1, .act = -1, .relu = -1};
   for (int i = 0; i < m->n_order; ++i) { /* BN -> ReLU */
     const lm_call *c = m->order[i];
     if (!is_bn(c->layer)) continue;
@@ -81,7 +81,8 @@ int lm_fold_prepare(loom_model *m, int i, loom_ctx *cx, lm_fold *f) {
   float *s = lm_scratch(cx, "BatchNormalization fold", 2 * (size_t)c * sizeof(float));
   if (!s) return loom_ctx_status(cx);
   bn->kind->fold_affine(bn, s);
-  *f = (lm_fold){s, s + c, p->act >= 0 ? LOOM_RELU : LOOM_LINEAR, m->fold_cache, &p->kernel, &p->bias};
+  *f = (lm_fold){.scale = s, .shift = s + c, .act = p->act >= 0 ? LOOM_RELU : LOOM_LINEAR,
+                 .cache = m->fold_cache, .kernel = &p->kernel, .bias = &p->bias};
   return LOOM_OK;
 }
 

@@ -266,7 +266,7 @@ int loom_model_predict(loom_model *m, const loom_eval_opts *o, loom_arena *arena
     for (int i = 0; i < m->n_in && !st; ++i)
       if (!(x[i] = lm_take_rows(loom_ctx_arena(m->cx), ds.x[i], idx + b, bs)))
         st = lm_graph_fail(m->g, LOOM_ENOMEM, "predict: cannot hold a batch");
-    const lm_run run = {m->cx, false, false, NULL, false};
+    const lm_run run = {.cx = m->cx, .training = false};
     if (!st) st = lm_model_run(m, &run, x, NULL);
     for (int i = 0; i < m->n_out && !st; ++i) {
       const loom_tensor *y = m->out[i]->value;

@@ -80,7 +80,7 @@ int lm_step(loom_model *m, const lm_dataset *ds, const int64_t *idx, int64_t n, 
       return lm_graph_fail(m->g, LOOM_ENOMEM, "cannot hold a batch: %s", loom_arena_error(a));
   bool logits[LOOM_MAX_IO];
   for (int i = 0; i < m->n_out; ++i) logits[i] = m->spec[i].logits;
-  const lm_run run = {cx, train, false, NULL, false};
+  const lm_run run = {.cx = cx, .training = train};
   int st = lm_model_run(m, &run, x, logits);
   if (st) return st;
   loom_tensor *terms[LOOM_MAX_IO];
