@@ -21,7 +21,7 @@ const float *lm_activation_grad(loom_ctx *cx, const char *op, loom_activation ac
                                 const float *dy, size_t rows, size_t cols) {
   if (act == LOOM_LINEAR) return dy;
   const size_t n = rows * cols;
-  float *dz = lm_scratch(cx, op, n * sizeof(float) + 1);
+  float *dz = lm_scratch_f32(cx, op, (int64_t)n, 1);
   if (!dz) return NULL;
   memset(dz, 0, n * sizeof(float));
   switch (act) {

@@ -83,7 +83,7 @@ static int conv_backward(loom_ctx *cx, const lm_rec *r) {
       st = lm_sgemm(false, true, m, kk, n, 1.0f, dz, n, k->data, n, 1.0f, gx, kk, NULL);
   } else if (gk || gx) {
     const size_t rows = block_rows(m, kk);
-    float *p = lm_scratch(cx, op, 2 * rows * kk * sizeof(float) + 1), *dp = p + rows * kk;
+    float *p = lm_scratch_f32(cx, op, 2 * (int64_t)rows, (int64_t)kk), *dp = p + rows * kk;
     if (!p) return cx->status;
     for (size_t r0 = 0; r0 < m && st == LOOM_OK; r0 += rows) {
       const size_t r = m - r0 < rows ? m - r0 : rows;
@@ -157,7 +157,7 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
   } else {
     const size_t rows = block_rows(m, kk);
     const lm_arena_mark mark = lm_arena_mark_here(cx->arena); /* the patches go after use */
-    float *p = lm_scratch(cx, op, rows * kk * sizeof(float) + 1);
+    float *p = lm_scratch_f32(cx, op, (int64_t)rows, (int64_t)kk);
     if (!p) return NULL;
     st = LOOM_OK;
     for (size_t r0 = 0; r0 < m && st == LOOM_OK; r0 += rows) {

@@ -57,7 +57,7 @@ static loom_tensor *crossentropy(loom_ctx *cx, const char *op, loom_tensor *y_tr
                                  loom_tensor *y_pred, bool sparse, row_loss_fn row_loss) {
   const size_t classes = y_pred->rank ? (size_t)y_pred->shape[y_pred->rank - 1] : 0;
   const size_t rows = classes ? (size_t)y_pred->size / classes : 0;
-  float *grad = lm_scratch(cx, op, (size_t)y_pred->size * sizeof(float) + 1);
+  float *grad = lm_scratch_f32(cx, op, y_pred->size, 1);
   if (!grad) return NULL;
   const float *p = y_pred->data;
   double sum = 0.0;

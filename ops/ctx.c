@@ -102,6 +102,17 @@ void *lm_scratch(loom_ctx *cx, const char *op, size_t bytes) {
   return p;
 }
 
+void *lm_scratch_n(loom_ctx *cx, const char *op, size_t elem, int64_t a, int64_t b) {
+  int64_t n;
+  size_t bytes;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &n) || __builtin_mul_overflow((size_t)n, elem, &bytes)) {
+    lm_fail(cx, LOOM_ENOMEM, op, "scratch of %lld x %lld elements of %zu bytes overflows", (long long)a,
+            (long long)b, elem);
+    return NULL;
+  }
+  return lm_scratch(cx, op, bytes ? bytes : 1);
+}
+
 void lm_ctx_reuse_grads(loom_ctx *cx, bool on) { cx->reuse_grads = on; }
 
 /* The smallest handed-on buffer that holds n floats, taken off the list; or NULL. */

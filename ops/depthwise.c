@@ -22,7 +22,7 @@ static int depthwise_backward(loom_ctx *cx, const lm_rec *r) {
   if (gx) lm_k_depthwise_grad_input(g, dy, k->data, !fresh, gx);
   if (gk) {
     const lm_arena_mark mark = lm_arena_mark_here(cx->arena);
-    float *scratch = lm_scratch(cx, op, lm_dw_scratch_floats(g) * sizeof(float) + 1);
+    float *scratch = lm_scratch_f32(cx, op, (int64_t)lm_dw_scratch_floats(g), 1);
     if (!scratch) return cx->status;
     lm_k_depthwise_grad_filter(g, x->data, dy, gk, scratch);
     lm_arena_rewind(cx->arena, mark);

@@ -40,7 +40,7 @@ static loom_tensor *gpool(loom_ctx *cx, const char *op, loom_tensor *x, bool is_
   loom_tensor *y = g ? lm_out(cx, op, 2, shape) : NULL;
   if (!y) return NULL;
   *g = (gpool_saved){shape[0], s, shape[1], NULL};
-  if (is_max && !(g->arg = lm_scratch(cx, op, (size_t)y->size * sizeof(int32_t) + 1))) return NULL;
+  if (is_max && !(g->arg = lm_scratch_i32(cx, op, y->size, 1))) return NULL;
   const float *in = x->data;
   float *out = y->data;
   for (int64_t bi = 0; bi < g->b; ++bi)

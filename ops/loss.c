@@ -40,7 +40,7 @@ loom_tensor *lm_pointwise(loom_ctx *cx, const char *op, loom_tensor *y_true, loo
                           lm_pointwise_loss term) {
   if (!lm_loss_shapes(cx, op, y_true, y_pred)) return NULL;
   const size_t n = (size_t)y_pred->size;
-  float *grad = lm_scratch(cx, op, n * sizeof(float) + 1);
+  float *grad = lm_scratch_f32(cx, op, (int64_t)n, 1);
   if (!grad) return NULL;
   const float *t = y_true->data, *p = y_pred->data;
   double sum = 0.0;

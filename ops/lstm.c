@@ -30,9 +30,9 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
   const int64_t B = s->b, T = s->t, D = s->d, U = s->u, G = 4 * U;
   const float *dy = r->out->grad;
   const size_t zn = (size_t)(B * T * G);
-  float *dz = lm_scratch(cx, op, zn * sizeof(float) + 1); /* [b, t, 4u] by step */
-  float *dh = dz ? lm_scratch(cx, op, (size_t)(B * U) * sizeof(float) + 1) : NULL;
-  float *dc = dh ? lm_scratch(cx, op, (size_t)(B * U) * sizeof(float) + 1) : NULL;
+  float *dz = lm_scratch_f32(cx, op, (int64_t)zn, 1); /* [b, t, 4u] by step */
+  float *dh = dz ? lm_scratch_f32(cx, op, B, U) : NULL;
+  float *dc = dh ? lm_scratch_f32(cx, op, B, U) : NULL;
   if (!dc) return cx->status;
   memset(dh, 0, (size_t)(B * U) * sizeof(float));
   memset(dc, 0, (size_t)(B * U) * sizeof(float));
@@ -62,7 +62,7 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
     /* dU = H_prev^T . dZ as one GEMM: H_prev (h_{-1} .. h_{t-2} of every sample) gathered
      * into rows that line up with dZ's */
     float *gu = lm_grad(cx, u);
-    float *hp = gu ? lm_scratch(cx, op, rows * (size_t)U * sizeof(float) + 1) : NULL;
+    float *hp = gu ? lm_scratch_f32(cx, op, (int64_t)rows, U) : NULL;
     if (!hp) return cx->status;
     for (int64_t bi = 0; bi < B; ++bi)
       memcpy(hp + bi * T * U, s->h + bi * (T + 1) * U, (size_t)(T * U) * sizeof(float));
@@ -80,7 +80,7 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
     if (!s->back) {
       st = lm_sgemm(false, true, rows, (size_t)D, (size_t)G, 1.0f, dz, (size_t)G, w->data, (size_t)G, 1.0f, gx, (size_t)D, NULL);
     } else {
-      float *dxs = lm_scratch(cx, op, rows * (size_t)D * sizeof(float) + 1);
+      float *dxs = lm_scratch_f32(cx, op, (int64_t)rows, D);
       if (!dxs) return cx->status;
       st = lm_sgemm(false, true, rows, (size_t)D, (size_t)G, 1.0f, dz, (size_t)G, w->data, (size_t)G, 0.0f, dxs, (size_t)D, NULL);
       for (int64_t bi = 0; bi < B && st == LOOM_OK; ++bi)
@@ -131,7 +131,7 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
   /* input projection of every step at once, into the gate rows (by step) */
   const float *xs = x->data;
   if (go_backwards) {
-    float *xr = lm_scratch(cx, op, (size_t)(B * T * D) * sizeof(float) + 1);
+    float *xr = lm_scratch_f32(cx, op, B * T, D);
     if (!xr) return NULL;
     for (int64_t bi = 0; bi < B; ++bi)
       for (int64_t step = 0; step < T; ++step)

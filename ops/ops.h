@@ -101,6 +101,12 @@ int64_t lm_window_out(int64_t len, int64_t span, int64_t stride, loom_padding pa
 /* bytes of step-arena scratch for an op; NULL with the ctx's error set (naming op) when
  * the arena cannot give them. */
 void *lm_scratch(loom_ctx *cx, const char *op, size_t bytes);
+/* a * b elements of `elem` bytes of step scratch: the count and the bytes checked for
+ * overflow here, once (a count that overflows, or a negative factor, is the ctx's
+ * LOOM_ENOMEM naming op); never a zero-byte request. The typed forms below. */
+void *lm_scratch_n(loom_ctx *cx, const char *op, size_t elem, int64_t a, int64_t b);
+#define lm_scratch_f32(cx, op, a, b) ((float *)lm_scratch_n(cx, op, sizeof(float), a, b))
+#define lm_scratch_i32(cx, op, a, b) ((int32_t *)lm_scratch_n(cx, op, sizeof(int32_t), a, b))
 
 /* A point in an arena to come back to: what is allocated after it is given back by
  * lm_arena_rewind (an op's temporary buffers, so that the next op reuses the memory). */

@@ -73,7 +73,7 @@ static loom_tensor *pool(loom_ctx *cx, const char *op, loom_tensor *x, bool one_
   const int64_t shape1[3] = {g->b, g->ow, g->c}, shape2[4] = {g->b, g->oh, g->ow, g->c};
   loom_tensor *y = lm_out(cx, op, one_d ? 3 : 4, one_d ? shape1 : shape2);
   if (!y) return NULL;
-  if (is_max && !(g->arg = lm_scratch(cx, op, (size_t)y->size * sizeof(int32_t) + 1))) return NULL;
+  if (is_max && !(g->arg = lm_scratch_i32(cx, op, y->size, 1))) return NULL;
   const float *in = x->data;
   float *out = y->data;
   /* the geometry in locals: the stores below may not alias it */

@@ -78,7 +78,7 @@ int lm_fold_prepare(loom_model *m, int i, loom_ctx *cx, lm_fold *f) {
   lm_fold_plan *p = &m->fold[i];
   const loom_layer *bn = m->order[p->bn]->layer;
   const int64_t c = bn->kind->fold_affine(bn, NULL);
-  float *s = lm_scratch(cx, "BatchNormalization fold", 2 * (size_t)c * sizeof(float));
+  float *s = lm_scratch_f32(cx, "BatchNormalization fold", 2, c);
   if (!s) return loom_ctx_status(cx);
   bn->kind->fold_affine(bn, s);
   *f = (lm_fold){.scale = s, .shift = s + c, .act = p->act >= 0 ? LOOM_RELU : LOOM_LINEAR,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "ops/ops.h"
 
 static loom_arena *params;
 static loom_ctx *cx;
@@ -186,4 +187,23 @@ Test(errors, dense_shapes_and_activation) {
   EXPECT_MSG("loom_dense: input 1 is NULL");
   loom_ctx_reset(cx);
   cr_assert_null(loom_dense(NULL, m23, m34, NULL, LOOM_LINEAR));
+}
+
+/* Scratch sizes are counted once, with an overflow check, not as hand-made byte counts. */
+Test(errors, scratch_counts_that_overflow_are_errors) {
+  loom_ctx *cx = loom_ctx_new(NULL);
+  cr_assert_null(lm_scratch_f32(cx, "test_op", INT64_MAX / 2, 3));
+  cr_assert_eq(loom_ctx_status(cx), LOOM_ENOMEM);
+  cr_assert(strstr(loom_ctx_error(cx), "test_op: scratch of"), "%s", loom_ctx_error(cx));
+  loom_ctx_reset(cx);
+  cr_assert_null(lm_scratch_f32(cx, "test_op", (int64_t)1 << 62, 1)); /* the bytes overflow */
+  loom_ctx_reset(cx);
+  cr_assert_null(lm_scratch_i32(cx, "test_op", -1, 4));
+  loom_ctx_reset(cx);
+  float *p = lm_scratch_f32(cx, "test_op", 0, 7); /* empty: still a valid pointer */
+  cr_assert(p);
+  p = lm_scratch_f32(cx, "test_op", 33, 7);
+  cr_assert(p);
+  p[33 * 7 - 1] = 1.0f;
+  loom_ctx_free(cx);
 }
