@@ -100,7 +100,7 @@ TEST_COMMON := $(wildcard tests/common/*.c tests/common/*.h)
 TEST_BINS := $(BUILD)/tests/test_simd $(BUILD)/tests/test_ops $(BUILD)/tests/test_lib $(BUILD)/tests/test_perf
 TEST_EXTRA_perf := perf/bench.c perf/stats.c
 TEST_EXTRA_lib := $(wildcard examples/*.c examples/*.h)  # the tests build the examples' models
-LINK_BINS := $(BUILD)/tests/link_static $(BUILD)/tests/link_shared
+LINK_BINS := $(BUILD)/tests/link_static $(BUILD)/tests/link_shared $(BUILD)/tests/hwy_isolation
 RUN_ENV := $(if $(filter 1,$(SAN)),ASAN_OPTIONS=allocator_may_return_null=1)
 
 .SECONDEXPANSION:
@@ -116,6 +116,9 @@ $(BUILD)/tests/link_shared: tests/link/link_test.cpp $(BUILD)/libloom.so
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) -std=c++17 -O2 $(WARN) $(SANFLAGS) $< -L$(BUILD) -lloom \
 	  -Wl,-rpath,'$$ORIGIN/..' -o $@
+$(BUILD)/tests/hwy_isolation: tests/link/hwy_isolation.cpp $(BUILD)/libloom.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) -std=c++17 -O2 $(WARN) $(SANFLAGS) $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 $(BUILD)/tests/targets: tests/tools/targets.c $(BUILD)/libloom.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
@@ -190,6 +193,7 @@ ifeq ($(ARCH),aarch64)
 	@# above keep SVE and SVE2 covered
 	@echo "== C++ link tests (qemu, NEON)"
 	@QEMU_CPU=cortex-a72 $(RUN_ENV) $(BUILD)/tests/link_static && QEMU_CPU=cortex-a72 $(RUN_ENV) $(BUILD)/tests/link_shared
+	@QEMU_CPU=max $(RUN_ENV) $(BUILD)/tests/hwy_isolation
 	@echo "== the loom command (qemu, NEON)"
 	@QEMU_CPU=cortex-a72 $(RUN_ENV) mk/cli-test.sh $(BUILD)/loom
 	@echo "== examples (qemu, NEON)"
@@ -199,6 +203,7 @@ else
 	@$(RUN_ENV) mk/run-tests.sh $(BUILD) $$($(BUILD)/tests/targets)
 	@echo "== C++ link tests"
 	@$(RUN_ENV) $(BUILD)/tests/link_static && $(RUN_ENV) $(BUILD)/tests/link_shared
+	@$(RUN_ENV) $(BUILD)/tests/hwy_isolation
 	@echo "== the loom command"
 	@$(RUN_ENV) mk/cli-test.sh $(BUILD)/loom
 	@echo "== examples"

@@ -57,7 +57,8 @@ LOOM_API const char *loom_status_name(int status);
  * named by the environment variable LOOM_SIMD. */
 LOOM_API const char *loom_simd_target(void);
 /* Force a target by name (as above; NULL, "" or "auto" restores the best one). Returns
- * LOOM_EUNSUPPORTED if this CPU or build lacks it. Not thread-safe: call it while no
+ * LOOM_EUNSUPPORTED if this CPU or build lacks it. loom keeps its own choice: other
+ * users of Highway in the process are not affected. Not thread-safe: call it while no
  * other thread runs loom code. */
 LOOM_API int loom_simd_force(const char *name);
 /* Space-separated names of the targets this CPU and build can run, best first.

@@ -116,6 +116,7 @@ void GradInputImpl(const float* dy, const float* x, const float* y, const float*
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/dispatch.h"
 namespace loom {
 HWY_EXPORT(ColSumsImpl);
 HWY_EXPORT(GradSumsImpl);
@@ -144,7 +145,7 @@ size_t lm_k_bn_parts(size_t rows, size_t c) { return (rows + LM_BN_ROWS - 1) / L
 
 void lm_k_bn_col_sums(const float* x, const float* center, size_t rows, size_t c, float* parts, double* tot) {
   lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(ColSumsImpl);
+  auto f = LM_DISPATCH(ColSumsImpl);
   const size_t nb = (rows + LM_BN_ROWS - 1) / LM_BN_ROWS;
   ParallelChunks(nb, BlocksPerChunk(c), LM_BN_ROWS * c, [&](size_t o, size_t m) {
     for (size_t b = o; b < o + m; ++b) f(x + b * LM_BN_ROWS * c, center, RowsOf(b, rows), c, parts + b * c);
@@ -156,7 +157,7 @@ void lm_k_bn_col_sums(const float* x, const float* center, size_t rows, size_t c
 void lm_k_bn_grad_sums(const float* dy, const float* x, const float* y, size_t rows, size_t c, float* parts,
                        double* sum_dy, double* sum_dyx) {
   lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(GradSumsImpl);
+  auto f = LM_DISPATCH(GradSumsImpl);
   const size_t nb = (rows + LM_BN_ROWS - 1) / LM_BN_ROWS;
   float* p2 = parts + nb * c;
   ParallelChunks(nb, BlocksPerChunk(c), 2 * LM_BN_ROWS * c, [&](size_t o, size_t m) {
@@ -172,7 +173,7 @@ void lm_k_bn_grad_sums(const float* dy, const float* x, const float* y, size_t r
 void lm_k_bn_apply(const float* x, const float* scale, const float* shift, float* y, size_t rows, size_t c,
                    bool relu) {
   lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(ApplyImpl);
+  auto f = LM_DISPATCH(ApplyImpl);
   ParallelChunks(rows, RowsPerChunk(c), c, [&](size_t o, size_t m) {
     f(x + o * c, scale, shift, y + o * c, m, c, relu);
   });
@@ -181,7 +182,7 @@ void lm_k_bn_apply(const float* x, const float* scale, const float* shift, float
 void lm_k_bn_grad_input(const float* dy, const float* x, const float* y, const float* p, const float* q,
                         const float* u, bool accumulate, float* gx, size_t rows, size_t c) {
   lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(GradInputImpl);
+  auto f = LM_DISPATCH(GradInputImpl);
   ParallelChunks(rows, RowsPerChunk(c), 2 * c, [&](size_t o, size_t m) {
     f(dy + o * c, x + o * c, y ? y + o * c : nullptr, p, q, u, accumulate, gx + o * c, m, c);
   });

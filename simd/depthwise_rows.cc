@@ -100,6 +100,7 @@ void Dw3x3FilterRunImpl(const float* x, ptrdiff_t row, ptrdiff_t col, size_t px,
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/dispatch.h"
 namespace loom {
 HWY_EXPORT(Dw3x3RunImpl);
 HWY_EXPORT(Dw3x3FilterRunImpl);
@@ -112,12 +113,12 @@ extern "C" {
 void lm_k_dw3x3_run(const float* x, ptrdiff_t row, ptrdiff_t col, size_t px, const float* k, const float* bias,
                     bool accumulate, float* y, size_t n, size_t c) {
   lm_simd_init();
-  HWY_DYNAMIC_DISPATCH(Dw3x3RunImpl)(x, row, col, px, k, bias, accumulate, y, n, c);
+  LM_DISPATCH(Dw3x3RunImpl)(x, row, col, px, k, bias, accumulate, y, n, c);
 }
 void lm_k_dw3x3_filter_run(const float* x, ptrdiff_t row, ptrdiff_t col, size_t px, const float* dy, float* dk,
                            size_t n, size_t c) {
   lm_simd_init();
-  HWY_DYNAMIC_DISPATCH(Dw3x3FilterRunImpl)(x, row, col, px, dy, dk, n, c);
+  LM_DISPATCH(Dw3x3FilterRunImpl)(x, row, col, px, dy, dk, n, c);
 }
 }  // extern "C"
 #endif  // HWY_ONCE

@@ -1,4 +1,5 @@
-// dispatch.cc - which Highway target the kernels run on, and forcing one by name.
+// dispatch.cc - which Highway target loom's kernels run on, and forcing one by name: loom's
+// own choice (simd/dispatch.h), so that forcing a target changes loom alone.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ int64_t TargetImpl() { return HWY_TARGET; }
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/dispatch.h"
 namespace loom {
 HWY_EXPORT(TargetImpl);
 
@@ -42,19 +44,19 @@ const NamedTarget kTargets[] = {
     {"scalar", HWY_SCALAR | HWY_EMU128},
 };
 
-// What this CPU runs among the targets compiled in, before any forcing.
+// What this CPU runs among the targets compiled in (Highway's own choice is never
+// touched: loom keeps its own).
 int64_t Runnable() {
-  static const int64_t runnable = [] {
-    hwy::SetSupportedTargetsForTest(0);
-    return hwy::SupportedTargets() & HWY_TARGETS;
-  }();
+  static const int64_t runnable = hwy::SupportedTargets() & HWY_TARGETS;
   return runnable;
 }
 
-void Choose(int64_t mask) {
-  hwy::SetSupportedTargetsForTest(mask);  // 0 = no mock: the CPU's own set
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+hwy::ChosenTarget& Mutable() {
+  static hwy::ChosenTarget chosen;  // mask 1 until chosen: InitOnce runs before any use
+  return chosen;
 }
+
+void Choose(int64_t mask) { Mutable().Update(mask ? mask : Runnable()); }
 
 int Force(const char* name) {
   if (name == nullptr || name[0] == '\0' || strcmp(name, "auto") == 0) {
@@ -80,6 +82,7 @@ int Force(const char* name) {
 }
 
 bool InitOnce() {
+  Choose(0);
   const char* env = getenv("LOOM_SIMD");
   if (Force(env) != LOOM_OK) {
     // The only way a misspelt environment variable gets noticed: say it once.
@@ -90,20 +93,24 @@ bool InitOnce() {
 }
 
 }  // namespace
+
+const hwy::ChosenTarget& Chosen() {
+  static const bool done = InitOnce();  // thread-safe once, before the first dispatch
+  (void)done;
+  return Mutable();
+}
+
 }  // namespace loom
 
 using namespace loom;  // HWY_DYNAMIC_DISPATCH needs the unqualified name
 
 extern "C" {
 
-void lm_simd_init(void) {
-  static const bool done = InitOnce();  // thread-safe once
-  (void)done;
-}
+void lm_simd_init(void) { (void)Chosen(); }
 
 const char* loom_simd_target(void) {
   lm_simd_init();
-  const int64_t t = HWY_DYNAMIC_DISPATCH(TargetImpl)();
+  const int64_t t = LM_DISPATCH(TargetImpl)();
   for (const NamedTarget& n : kTargets)
     if (n.mask & t) return n.name;
   return "unknown";

@@ -123,6 +123,7 @@ void MaxUpdateImpl(const float* x, float* best, int32_t* where, int32_t base, si
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/dispatch.h"
 namespace loom {
 HWY_EXPORT(AddImpl);
 HWY_EXPORT(SubImpl);
@@ -156,7 +157,7 @@ using namespace loom;  // HWY_DYNAMIC_DISPATCH needs the unqualified name
 #define LM_DEF(name, Impl, cost, PARAMS, CHUNK)                                       \
   void name PARAMS {                                                                  \
     lm_simd_init();                                                                   \
-    auto f = HWY_DYNAMIC_DISPATCH(Impl);                                              \
+    auto f = LM_DISPATCH(Impl);                                              \
     ParallelChunks(n, kChunk, cost, [&](size_t o, size_t m) { f CHUNK; });            \
   }
 #define LM_MAP1 (const float* x, float* y, size_t n), (x + o, y + o, m)
@@ -186,12 +187,12 @@ LM_DEF_(lm_k_fill, FillImpl, LM_COST_ARITH, (float c, float* y, size_t n), (c, y
 void lm_k_taps(const float* const* xs, const float* const* ks, size_t taps, const float* init, float* y,
                size_t n) {
   lm_simd_init();
-  HWY_DYNAMIC_DISPATCH(TapsImpl)(xs, ks, taps, init, y, n);
+  LM_DISPATCH(TapsImpl)(xs, ks, taps, init, y, n);
 }
 // One window position of max pooling over a pixel's channels: small, never threaded.
 void lm_k_max_update(const float* x, float* best, int32_t* where, int32_t base, size_t n) {
   lm_simd_init();
-  HWY_DYNAMIC_DISPATCH(MaxUpdateImpl)(x, best, where, base, n);
+  LM_DISPATCH(MaxUpdateImpl)(x, best, where, base, n);
 }
 }  // extern "C"
 #endif  // HWY_ONCE

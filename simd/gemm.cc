@@ -229,6 +229,7 @@ void MacroImpl(size_t mc, size_t nc, size_t kc, const float* ad, size_t ars, siz
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/dispatch.h"
 namespace loom {
 HWY_EXPORT(TileRowsImpl);
 HWY_EXPORT(TileColsImpl);
@@ -259,8 +260,8 @@ long L2Bytes() {
 
 lm_gemm_blocking Blocking() {
   lm_gemm_blocking g;
-  g.mr = HWY_DYNAMIC_DISPATCH(TileRowsImpl)();
-  g.nr = HWY_DYNAMIC_DISPATCH(TileColsImpl)();
+  g.mr = LM_DISPATCH(TileRowsImpl)();
+  g.nr = LM_DISPATCH(TileColsImpl)();
   // From this CPU's caches: a B micro-panel (kc x nr) takes half of L1, an A block
   // (mc x kc) half of L2; the B block (kc x nc) is left to L3.
   const long l1 = L1Bytes(), l2 = L2Bytes();
@@ -268,7 +269,7 @@ lm_gemm_blocking Blocking() {
   // than L1, streamed from L2) and a small A block (a quarter of L2) beat the textbook
   // halves by 5-30%, mostly by touching C less often.
   size_t kc = (size_t)l1 / (g.nr * sizeof(float)) * 4 / 3;
-  const size_t kc_max = HWY_DYNAMIC_DISPATCH(KcMaxImpl)();
+  const size_t kc_max = LM_DISPATCH(KcMaxImpl)();
   kc = kc < 128 ? 128 : kc > kc_max ? kc_max : kc / 8 * 8;
   size_t mc = (size_t)l2 / 4 / (kc * sizeof(float));
   mc = CeilDiv(mc, g.mr) * g.mr;  // a whole number of tiles (128 rows: one block, not two)
@@ -567,7 +568,7 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
   }
   const size_t kc_max = Min(g.kc, k), nc_max = Min(g.nc, CeilDiv(n, g.nr) * g.nr);
   const size_t mc_max = Min(g.mc, CeilDiv(m, g.mr) * g.mr);
-  const size_t a_stride = HWY_DYNAMIC_DISPATCH(AStrideImpl)();
+  const size_t a_stride = LM_DISPATCH(AStrideImpl)();
   // Both packing buffers come from the calling thread's scratch, so that the workers
   // need no allocation and a failure is known before any work starts.
   float* pb = tls_b.Get(kc_max * nc_max);
@@ -582,7 +583,7 @@ int lm_sgemm(bool ta, bool tb, size_t m, size_t n, size_t k, float alpha, const 
   job.ta = ta, job.tb = tb, job.m = m, job.n = n, job.k = k, job.alpha = alpha;
   job.a = a, job.lda = lda, job.b = b, job.ldb = ldb, job.beta = beta, job.c = c, job.ldc = ldc;
   job.bias = ep ? ep->bias : nullptr, job.act = ep ? (int)ep->act : (int)LM_ACT_NONE;
-  job.g = g, job.macro = HWY_DYNAMIC_DISPATCH(MacroImpl);
+  job.g = g, job.macro = LM_DISPATCH(MacroImpl);
   job.pb = pb, job.kc_max = kc_max, job.pa = pa, job.a_floats = a_floats;
   job.tile_at = mc_max * a_stride, job.a_stride = a_stride;
   job.nt = nt, job.tm = tm, job.direct_a = direct_a, job.direct_b = direct_b;

@@ -95,6 +95,7 @@ void LstmCellGradImpl(const float* g, const float* cp, const float* cn, const fl
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/dispatch.h"
 namespace loom {
 HWY_EXPORT(LstmCellImpl);
 HWY_EXPORT(LstmCellGradImpl);
@@ -105,12 +106,12 @@ using namespace loom;  // HWY_DYNAMIC_DISPATCH needs the unqualified name
 extern "C" {
 void lm_k_lstm_cell(float* gates, const float* c_prev, float* c_now, float* h_now, size_t u) {
   lm_simd_init();
-  HWY_DYNAMIC_DISPATCH(LstmCellImpl)(gates, c_prev, c_now, h_now, u);
+  LM_DISPATCH(LstmCellImpl)(gates, c_prev, c_now, h_now, u);
 }
 void lm_k_lstm_cell_grad(const float* gates, const float* c_prev, const float* c_now,
                          const float* dh, float* dc, float* dz, size_t u) {
   lm_simd_init();
-  HWY_DYNAMIC_DISPATCH(LstmCellGradImpl)(gates, c_prev, c_now, dh, dc, dz, u);
+  LM_DISPATCH(LstmCellGradImpl)(gates, c_prev, c_now, dh, dc, dz, u);
 }
 }  // extern "C"
 #endif  // HWY_ONCE

@@ -84,6 +84,7 @@ void AdamImpl(float* w, const float* g, float* m, float* v, size_t n, float lr_t
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/dispatch.h"
 namespace loom {
 HWY_EXPORT(SgdImpl);
 HWY_EXPORT(RmspropImpl);
@@ -96,7 +97,7 @@ extern "C" {
 
 void lm_k_sgd(float* w, const float* g, float* v, size_t n, float lr, float momentum, bool nesterov) {
   lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(SgdImpl);
+  auto f = LM_DISPATCH(SgdImpl);
   ParallelChunks(n, kChunk, 2, [&](size_t o, size_t m) {
     f(w + o, g + o, v ? v + o : nullptr, m, lr, momentum, nesterov);
   });
@@ -104,14 +105,14 @@ void lm_k_sgd(float* w, const float* g, float* v, size_t n, float lr, float mome
 
 void lm_k_rmsprop(float* w, const float* g, float* ms, size_t n, float lr, float rho, float eps) {
   lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(RmspropImpl);
+  auto f = LM_DISPATCH(RmspropImpl);
   ParallelChunks(n, kChunk, 4, [&](size_t o, size_t m) { f(w + o, g + o, ms + o, m, lr, rho, eps); });
 }
 
 void lm_k_adam(float* w, const float* g, float* m, float* v, size_t n, float lr, float b1,
                float b2, float eps, long t) {
   lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(AdamImpl);
+  auto f = LM_DISPATCH(AdamImpl);
   const float lr_t = (float)(lr * sqrt(1.0 - pow(b2, (double)t)) / (1.0 - pow(b1, (double)t)));
   ParallelChunks(n, kChunk, 4, [&](size_t o, size_t k) {
     f(w + o, g + o, m + o, v + o, k, lr_t, b1, b2, eps);

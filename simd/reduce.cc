@@ -78,6 +78,7 @@ void SoftmaxGradImpl(const float* y, const float* dy, float* dx, size_t rows, si
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "simd/dispatch.h"
 namespace loom {
 HWY_EXPORT(SumImpl);
 HWY_EXPORT(MaxImpl);
@@ -115,25 +116,25 @@ extern "C" {
 
 float lm_k_sum(const float* x, size_t n) {
   lm_simd_init();
-  return BlockedReduce(x, n, HWY_DYNAMIC_DISPATCH(SumImpl), [](float a, float b) { return a + b; });
+  return BlockedReduce(x, n, LM_DISPATCH(SumImpl), [](float a, float b) { return a + b; });
 }
 
 float lm_k_max(const float* x, size_t n) {
   lm_simd_init();
-  return BlockedReduce(x, n, HWY_DYNAMIC_DISPATCH(MaxImpl),
+  return BlockedReduce(x, n, LM_DISPATCH(MaxImpl),
                        [](float a, float b) { return b > a ? b : a; });
 }
 
 void lm_k_softmax(const float* x, float* y, size_t rows, size_t cols) {
   lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(SoftmaxImpl);
+  auto f = LM_DISPATCH(SoftmaxImpl);
   ParallelChunks(rows, RowChunk(cols), cols * 8,
                  [&](size_t r, size_t m) { f(x + r * cols, y + r * cols, m, cols); });
 }
 
 void lm_k_softmax_grad(const float* y, const float* dy, float* dx, size_t rows, size_t cols) {
   lm_simd_init();
-  auto f = HWY_DYNAMIC_DISPATCH(SoftmaxGradImpl);
+  auto f = LM_DISPATCH(SoftmaxGradImpl);
   ParallelChunks(rows, RowChunk(cols), cols * 2, [&](size_t r, size_t m) {
     f(y + r * cols, dy + r * cols, dx + r * cols, m, cols);
   });
