@@ -84,7 +84,7 @@ static int check_tensor(lm_st_file *f, const cJSON *e, lm_st_tensor *t, const ch
   return LOOM_OK;
 }
 
-int lm_st_parse(lm_st_file *f, const void *buf, size_t size, const char *where) {
+static int parse(lm_st_file *f, const void *buf, size_t size, const char *where) {
   const unsigned char *p = buf;
   if (size < 8) return fail(where, "%zu bytes: too short for a safetensors file (8-byte header length)", size);
   const uint64_t n = le64(p);
@@ -138,6 +138,18 @@ int lm_st_parse(lm_st_file *f, const void *buf, size_t size, const char *where) 
   for (int i = 1; i < f->n && !st; ++i)
     if (!strcmp(f->by_name[i]->name, f->by_name[i - 1]->name))
       st = fail(where, "tensor \"%s\" appears twice", f->by_name[i]->name);
+  return st;
+}
+
+/* On failure nothing parse allocated is left behind (the mapping, if any, stays: the
+ * caller made it). */
+int lm_st_parse(lm_st_file *f, const void *buf, size_t size, const char *where) {
+  const int st = parse(f, buf, size, where);
+  if (st) {
+    cJSON_Delete(f->header);
+    free(f->t), free(f->by_name);
+    f->header = NULL, f->metadata = NULL, f->t = NULL, f->by_name = NULL, f->n = 0;
+  }
   return st;
 }
 

@@ -38,7 +38,8 @@ typedef struct lm_st_file {
 } lm_st_file;
 
 /* Map and check a file (or check a buffer that stays alive while f is used); `where`
- * prefixes the messages. LOOM_OK, or an error status with the thread's error set. */
+ * prefixes the messages. LOOM_OK, or an error status with the thread's error set and
+ * nothing left to close. */
 int lm_st_open(lm_st_file *f, const char *path, const char *where);
 int lm_st_parse(lm_st_file *f, const void *buf, size_t size, const char *where);
 void lm_st_close(lm_st_file *f);

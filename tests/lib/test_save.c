@@ -418,6 +418,14 @@ Test(save, named_tensor_files_and_models_from_memory) {
   same_predictions(m, back, tu_tensor(data, 2, xs, 0, 1, 2), NULL);
   cr_assert_null(loom_model_load_buffer(bytes, n / 2));
   cr_assert_null(loom_model_load_buffer(bytes, 3));
+  /* A header that is valid JSON but names a bad dtype fails after cJSON has parsed it:
+   * the parse must release the tree (the fuzzer found the leak; SAN=1 checks it). */
+  unsigned char *f32 = bytes;
+  while (f32 + 5 <= bytes + n && memcmp(f32, "\"F32\"", 5)) ++f32;
+  cr_assert(f32 + 5 <= bytes + n);
+  memcpy(f32, "\"F99\"", 5);
+  cr_assert_null(loom_model_load_buffer(bytes, n));
+  cr_assert(strstr(loom_last_error(), "F99"), "%s", loom_last_error());
   free(bytes);
   loom_graph_free(loom_model_graph(back));
   loom_graph_free(g);
