@@ -183,14 +183,29 @@ LOOM_API loom_tensor *loom_sigmoid(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_tanh(loom_ctx *cx, loom_tensor *x);
 /* Along the last axis, numerically stable. */
 LOOM_API loom_tensor *loom_softmax(loom_ctx *cx, loom_tensor *x);
-/* Activations a layer can apply to its output (Keras names). */
+/* Activations a layer can apply to its output, as Keras names them in a config's
+ * "activation" (the comment gives the name where the enum's differs). */
 typedef enum loom_activation {
   LOOM_LINEAR = 0,
   LOOM_RELU,
   LOOM_SIGMOID,
   LOOM_TANH,
-  LOOM_SOFTMAX
+  LOOM_SOFTMAX,      /* along the last axis */
+  LOOM_ELU,          /* x > 0 ? x : e^x - 1 */
+  LOOM_SELU,         /* 1.0507 elu(x, alpha 1.6733) */
+  LOOM_GELU,         /* x Phi(x), exact (erf), Keras' default approximate=False */
+  LOOM_GELU_TANH,    /* "gelu_tanh": Keras' gelu(approximate=True) */
+  LOOM_SWISH,        /* x sigmoid(x) ("swish"; "silu" is read as well) */
+  LOOM_SOFTPLUS,
+  LOOM_SOFTSIGN,
+  LOOM_HARD_SIGMOID, /* clip(0.2 x + 0.5, 0, 1), Keras 2's (Keras 3 uses x/6 + 1/2) */
+  LOOM_RELU6,        /* min(max(x, 0), 6) */
+  LOOM_EXPONENTIAL,  /* e^x */
+  LOOM_LEAKY_RELU,   /* x > 0 ? x : 0.2 x, Keras' leaky_relu default */
+  LOOM_ACTIVATION_COUNT
 } loom_activation;
+/* act(x) elementwise (softmax along the last axis), with its gradient. */
+LOOM_API loom_tensor *loom_activate(loom_ctx *cx, loom_tensor *x, loom_activation act);
 
 /* A Dense layer's computation: act(x . kernel + bias) over the last axis of x
  * ([..., in] with kernel [in, units] -> [..., units]); bias [units] or NULL. The bias and

@@ -127,7 +127,7 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
   dh = dh ? dh : 1;
   dw = dw ? dw : 1;
   if (sh < 1 || sw < 1 || dh < 1 || dw < 1 || (padding != LOOM_VALID && padding != LOOM_SAME) ||
-      (unsigned)act > LOOM_SOFTMAX) {
+      !lm_activation_get(act)) {
     lm_fail(cx, LOOM_EINVAL, op, "strides %dx%d, dilation %dx%d, padding %d, activation %d: "
             "strides and dilation must be >= 1, padding and activation known", sh, sw, dh, dw,
             (int)padding, (int)act);
@@ -137,7 +137,7 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
   if (!g) return NULL;
   *g = (conv_geom){.b = x->shape[0], .h = one_d ? 1 : x->shape[1], .w = x->shape[xr - 2],
                    .cin = x->shape[xr - 1], .cout = cout, .kh = one_d ? 1 : (int)kernel->shape[0],
-                   .kw = (int)kernel->shape[xr - 3], .sh = sh, .sw = sw, .dh = dh, .dw = dw, .act = act};
+                   .kw = (int)kernel->shape[xr - 3], .sh = sh, .sw = sw, .dh = dh, .dw = dw, .act = lm_epilogue_part(act)};
   g->oh = lm_window_out(g->h, (int64_t)dh * (g->kh - 1) + 1, sh, padding, &g->pad_top);
   g->ow = lm_window_out(g->w, (int64_t)dw * (g->kw - 1) + 1, sw, padding, &g->pad_left);
   if (g->oh == 0 || g->ow == 0) {
@@ -149,7 +149,7 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
   loom_tensor *y = lm_out(cx, op, xr, one_d ? s1 : s2);
   if (!y) return NULL;
   const size_t m = (size_t)(g->b * g->oh * g->ow), kk = (size_t)(g->kh * g->kw * g->cin);
-  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, lm_fused_act(act)};
+  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, lm_fused_act(g->act)};
   int st;
   if (direct(g)) {
     st = lm_sgemm(false, false, m, (size_t)cout, kk, 1.0f, x->data, kk, kernel->data, (size_t)cout,
@@ -172,8 +172,8 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
     lm_fail(cx, st, op, "%s", loom_last_error());
     return NULL;
   }
-  lm_activation_finish(act, y->data, m, (size_t)cout);
-  return lm_record(cx, op, conv_backward, y, n_in, in, g);
+  lm_activation_finish(g->act, y->data, m, (size_t)cout);
+  return lm_activation_tail(cx, lm_record(cx, op, conv_backward, y, n_in, in, g), act);
 }
 
 loom_tensor *loom_conv1d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,

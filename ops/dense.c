@@ -44,10 +44,11 @@ loom_tensor *loom_dense(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_
   const int n_in = bias ? 3 : 2;
   if (!lm_inputs_ok(cx, op, n_in, in)) return NULL;
   char sx[96], sk[96], sb[96];
-  if ((unsigned)act > LOOM_SOFTMAX) {
+  if (!lm_activation_get(act)) {
     lm_fail(cx, LOOM_EINVAL, op, "unknown activation %d", (int)act);
     return NULL;
   }
+  const loom_activation fused = lm_epilogue_part(act); /* the rest runs as its own op */
   if (x->rank < 1 || kernel->rank != 2 || x->shape[x->rank - 1] != kernel->shape[0]) {
     lm_fail(cx, LOOM_ESHAPE, op, "input %s does not fit kernel %s (expected [..., in] and [in, units])",
             lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk));
@@ -64,15 +65,15 @@ loom_tensor *loom_dense(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_
   loom_tensor *y = lm_out(cx, op, x->rank, shape);
   dense_saved *sv = y ? lm_scratch(cx, op, sizeof *sv) : NULL;
   if (!sv) return NULL;
-  sv->act = act;
+  sv->act = fused;
   const size_t m = rows_of(x), k = (size_t)kernel->shape[0], units = (size_t)kernel->shape[1];
-  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, lm_fused_act(act)};
+  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, lm_fused_act(fused)};
   const int st = lm_sgemm(false, false, m, units, k, 1.0f, x->data, k, kernel->data, units, 0.0f,
                           y->data, units, &ep);
   if (st != LOOM_OK) {
     lm_fail(cx, st, op, "%s", loom_last_error());
     return NULL;
   }
-  lm_activation_finish(act, y->data, m, units);
-  return lm_record(cx, op, dense_backward, y, n_in, in, sv);
+  lm_activation_finish(fused, y->data, m, units);
+  return lm_activation_tail(cx, lm_record(cx, op, dense_backward, y, n_in, in, sv), act);
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simd/simd.h" /* lm_actfn */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,6 +30,10 @@ void lm_ref_log(const float *x, float *y, size_t n);
 void lm_ref_relu_grad(const float *x, const float *dy, float *dx, size_t n);
 void lm_ref_sigmoid_grad(const float *y, const float *dy, float *dx, size_t n);
 void lm_ref_tanh_grad(const float *y, const float *dy, float *dx, size_t n);
+/* lm_k_act / lm_k_act_grad in double with libm (erf, expm1, log1p). */
+void lm_ref_act(lm_actfn f, const lm_act_param *p, const float *x, float *y, size_t n);
+void lm_ref_act_grad(lm_actfn f, const lm_act_param *p, const float *x, const float *dy, float *dx,
+                     size_t n);
 float lm_ref_sum(const float *x, size_t n); /* accumulated in double */
 float lm_ref_max(const float *x, size_t n);
 void lm_ref_softmax(const float *x, float *y, size_t rows, size_t cols);

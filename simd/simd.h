@@ -58,6 +58,31 @@ float lm_k_max(const float *x, size_t n);
  * maxima stays), best[i] = x[i] and where[i] = base + i. */
 void lm_k_max_update(const float *x, float *best, int32_t *where, int32_t base, size_t n);
 
+/* The activation functions beyond relu/sigmoid/tanh (simd/activation.cc), one kernel
+ * pair chosen by `f`, with the parameters p->a, p->b, p->c as each line says:
+ * y[i] = f(x[i]); dx[i] += dy[i] * f'(x[i]) (computed from x). */
+typedef enum lm_actfn {
+  LM_F_LINEAR,       /* x */
+  LM_F_RELU,         /* x > b ? min(x, c) : a (x - b): slope a, threshold b, max c (INFINITY) */
+  LM_F_ELU,          /* b (x > 0 ? x : a (e^x - 1)): alpha a, scale b (selu) */
+  LM_F_GELU,         /* x Phi(x), Phi the normal CDF (erf) */
+  LM_F_GELU_TANH,    /* x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2 */
+  LM_F_SWISH,        /* x sigmoid(x) (silu) */
+  LM_F_SOFTPLUS,     /* log(1 + e^x), stable */
+  LM_F_SOFTSIGN,     /* x / (1 + |x|) */
+  LM_F_HARD_SIGMOID, /* clip(a x + b, 0, 1) */
+  LM_F_EXP,          /* e^x */
+  LM_F_SIGMOID,      /* 1 / (1 + e^-x) */
+  LM_F_TANH,         /* tanh x */
+  LM_F_COUNT
+} lm_actfn;
+typedef struct lm_act_param {
+  float a, b, c;
+} lm_act_param;
+void lm_k_act(lm_actfn f, const lm_act_param *p, const float *x, float *y, size_t n);
+void lm_k_act_grad(lm_actfn f, const lm_act_param *p, const float *x, const float *dy, float *dx,
+                   size_t n);
+
 /* Softmax of each of `rows` rows of `cols` elements; and dx += y * (dy - <dy, y>). */
 void lm_k_softmax(const float *x, float *y, size_t rows, size_t cols);
 void lm_k_softmax_grad(const float *y, const float *dy, float *dx, size_t rows, size_t cols);

@@ -47,9 +47,8 @@ int lm_same_shape_build(loom_layer *l, int n, loom_node *const *in, int *n_out, 
 }
 
 const char *lm_activation_name(loom_activation act) {
-  static const char *const names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
-  _Static_assert(sizeof names / sizeof names[0] == LOOM_SOFTMAX + 1, "one name per activation");
-  return (unsigned)act <= LOOM_SOFTMAX ? names[act] : NULL;
+  const lm_activation_info *a = lm_activation_get(act);
+  return a ? a->name : NULL;
 }
 
 bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation act) {

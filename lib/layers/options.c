@@ -2,8 +2,10 @@
  * option table: the one place a config's layer options are written and read. */
 #include <cjson/cJSON.h>
 #include <string.h>
+#include <stdio.h>
 
 #include "lib/layers/layer.h"
+#include "ops/act.h"
 
 static const char *padding_name(loom_padding p) { return p == LOOM_SAME ? "same" : "valid"; }
 
@@ -137,13 +139,16 @@ static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void
     }
     case LM_OPT_ACTIVATION: {
       const char *s = cJSON_GetStringValue(v);
-      for (iv = LOOM_LINEAR; s && lm_activation_name((loom_activation)iv); ++iv)
-        if (!strcmp(s, lm_activation_name((loom_activation)iv))) {
-          memcpy(at, &iv, sizeof iv);
-          return;
-        }
-      return bad(r, p, "is \"%s\", which is no activation loom runs (linear, relu, sigmoid, tanh, softmax)",
-                 s ? s : "(not a string)");
+      iv = lm_activation_find(s);
+      if (iv >= 0) {
+        memcpy(at, &iv, sizeof iv);
+        return;
+      }
+      char names[400] = "";
+      for (int a = 0; a < LOOM_ACTIVATION_COUNT; ++a)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", a ? ", " : "",
+                 lm_activation_get((loom_activation)a)->name);
+      return bad(r, p, "is \"%s\", which is no activation loom runs (%s)", s ? s : "(not a string)", names);
     }
     case LM_OPT_PADDING: {
       const char *s = cJSON_GetStringValue(v);

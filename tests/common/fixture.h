@@ -4,7 +4,7 @@
 
 #include "loom.h"
 
-#define FX_MAX 16
+#define FX_MAX 40
 
 typedef struct {
   char name[32];

@@ -342,8 +342,8 @@ Test(save, a_config_that_lies_is_refused) {
   refused(p, "\"units\" must be an integer in [1, 16777216]");
   edited(good, "\\\"class_name\\\":\\\"Dense\\\"", "\\\"class_name\\\":\\\"Dense3D\\\"", p);
   refused(p, "unknown layer class \"Dense3D\"");
-  edited(good, "\\\"activation\\\":\\\"relu\\\"", "\\\"activation\\\":\\\"gelu\\\"", p);
-  refused(p, "layer \"dense\" (Dense): \"activation\" is \"gelu\", which is no activation loom runs");
+  edited(good, "\\\"activation\\\":\\\"relu\\\"", "\\\"activation\\\":\\\"swoosh\\\"", p);
+  refused(p, "layer \"dense\" (Dense): \"activation\" is \"swoosh\", which is no activation loom runs");
   edited(good, "\\\"inbound\\\":[[0,0]]", "\\\"inbound\\\":[[7,0]]", p);
   refused(p, "a node reference must be [an earlier call, one of its outputs]");
   edited(good, "\\\"inbound\\\":[[0,0]]", "\\\"inbound\\\":[[0,3]]", p);

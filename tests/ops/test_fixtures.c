@@ -1,10 +1,13 @@
 /* test_fixtures.c - LSTM, convolutions, pooling and losses against PyTorch 1.13
- * (tests/fixtures, made by make_fixtures.py with Keras layouts converted): outputs and
+ * (tests/fixtures, made by make_fixtures.py with Keras layouts converted), and every
+ * activation: outputs and
  * the gradients of sum(y * r) for every input and weight. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/fixture.h"
+#include "ops/act.h"
 
 static loom_arena *params;
 static loom_ctx *cx;
@@ -112,4 +115,33 @@ Test(torch, batch_norm_training_and_keras_moving_update) {
   check(loom_batch_norm(cx, t[0], t[1], t[2], mm, mv, 0.99f, 1e-3f, true), t, names, 3);
   fx_expect("new_moving_mean", loom_tensor_f32(mm), fx_get(&fx, "new_moving_mean"));
   fx_expect("new_moving_variance", loom_tensor_f32(mv), fx_get(&fx, "new_moving_variance"));
+}
+
+/* Every activation against PyTorch's: loom_activate's output and gradient. */
+static loom_tensor *apply_named(const char *name, loom_tensor *x) {
+  static const lm_act_param torch_hardsigmoid = {1.0f / 6, 0.5f, 0}, elu_half = {0.5f, 1, 0};
+  if (!strcmp(name, "hardsigmoid_torch")) return lm_act_op(cx, "hardsigmoid", x, LM_F_HARD_SIGMOID, &torch_hardsigmoid);
+  if (!strcmp(name, "elu_alpha_0.5")) return lm_act_op(cx, "elu", x, LM_F_ELU, &elu_half);
+  const int act = lm_activation_find(name);
+  cr_assert_geq(act, 0, "%s", name);
+  return loom_activate(cx, x, (loom_activation)act);
+}
+
+Test(torch, activations) {
+  static const char *const names[] = {"elu", "selu", "gelu", "gelu_tanh", "swish", "softplus",
+                                      "softsign", "relu6", "exponential", "leaky_relu", "sigmoid",
+                                      "tanh", "relu", "hardsigmoid_torch", "elu_alpha_0.5"};
+  fx_load("activations", &fx);
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
+    loom_tensor *x = in("x");
+    loom_tensor *y = apply_named(names[i], x);
+    cr_assert(y, "%s: %s", names[i], loom_ctx_error(cx));
+    char key[64];
+    snprintf(key, sizeof key, "y_%s", names[i]);
+    fx_expect(key, loom_tensor_f32(y), fx_get(&fx, key));
+    cr_assert_eq(loom_backward_from(cx, y, fx_get(&fx, "r")->data), LOOM_OK, "%s", loom_ctx_error(cx));
+    snprintf(key, sizeof key, "grad_%s", names[i]);
+    fx_expect(key, x->grad, fx_get(&fx, key));
+    loom_ctx_reset(cx);
+  }
 }

@@ -1,5 +1,7 @@
 /* test_grad.c - finite-difference gradient checks of every op. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
 
 #include "common/gradcheck.h"
 #include "common/util.h"
@@ -66,6 +68,24 @@ Test(grad, relu) { check_unary("relu", loom_relu, true); }
 Test(grad, sigmoid) { check_unary("sigmoid", loom_sigmoid, false); }
 Test(grad, tanh) { check_unary("tanh", loom_tanh, false); }
 Test(grad, softmax) { check_unary("softmax", loom_softmax, false); }
+/* Every activation through loom_activate, off the kinks of the relu family and the clips
+ * of hard_sigmoid (|x| > 0.05, and 0.2 x + 0.5 off 0 and 1 for |x| < 2). */
+static loom_tensor *apply_act(loom_ctx *cx, loom_tensor **in, void *act) {
+  return loom_activate(cx, in[0], *(const loom_activation *)act);
+}
+Test(grad, activations) {
+  const int64_t s1[1] = {1}, s37[2] = {3, 7}, s2345[4] = {2, 3, 4, 5};
+  const int64_t *shapes[3] = {s1, s37, s2345};
+  const int ranks[3] = {1, 2, 4};
+  for (int a = 0; a < LOOM_ACTIVATION_COUNT; ++a)
+    for (int c = 0; c < 3; ++c) {
+      loom_tensor *x = T(ranks[c], shapes[c], 150 + c);
+      tu_fill_away(loom_tensor_f32(x), (size_t)x->size, -2, 2, 0.05f, 160 + c);
+      const loom_activation act = (loom_activation)a;
+      gc_check("activate", apply_act, &x, 1, (void *)&act);
+    }
+}
+
 Test(grad, sum) { check_unary("sum", loom_sum, false); }
 Test(grad, mean) { check_unary("mean", loom_mean, false); }
 
@@ -82,7 +102,7 @@ Test(grad, composite_mlp) {
   gc_check("mlp", mlp, in, 5, NULL);
 }
 
-/* Dense: every activation, with and without bias, 2-d and 3-d inputs. */
+/* Dense: every activation (epilogue or its own op), with and without bias, 2-d and 3-d inputs. */
 typedef struct {
   loom_activation act;
   bool bias;
@@ -93,18 +113,39 @@ static loom_tensor *apply_dense(loom_ctx *cx, loom_tensor **in, void *user) {
   return loom_dense(cx, in[0], in[1], dc->bias ? in[2] : NULL, dc->act);
 }
 
+/* Every pre-activation z of x . W (+ b) is at least `gap` from 0 and from +-2.5. */
+static bool off_kinks(loom_tensor **in, bool withb, float gap) {
+  const float *x = loom_tensor_f32(in[0]), *w = loom_tensor_f32(in[1]), *b = loom_tensor_f32(in[2]);
+  const int64_t k = in[1]->shape[0], u = in[1]->shape[1], rows = in[0]->size / k;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < u; ++j) {
+      float z = withb ? b[j] : 0.0f;
+      for (int64_t i = 0; i < k; ++i) z += x[r * k + i] * w[i * u + j];
+      if (fabsf(z) < gap || fabsf(fabsf(z) - 2.5f) < gap) return false;
+    }
+  return true;
+}
+
 Test(grad, dense) {
   const int64_t sx2[2] = {3, 5}, sx3[3] = {2, 3, 5}, sx1[2] = {1, 5}, sk[2] = {5, 4}, sb[1] = {4};
   const int64_t *xs[3] = {sx2, sx3, sx1};
   const int ranks[3] = {2, 3, 2};
-  for (int a = LOOM_LINEAR; a <= LOOM_SOFTMAX; ++a)
+  for (int a = LOOM_LINEAR; a < LOOM_ACTIVATION_COUNT; ++a)
     for (int withb = 0; withb < 2; ++withb)
       for (int s = 0; s < 3; ++s) {
         dense_case dc = {(loom_activation)a, withb};
-        loom_tensor *in[3] = {T(ranks[s], xs[s], 70 + a), T(2, sk, 80 + s), T(1, sb, 90)};
-        if (a == LOOM_RELU) /* keep pre-activations off the kink */
-          for (int i = 0; i < 4; ++i) loom_tensor_f32(in[2])[i] = 0.3f * (i % 2 ? 1 : -1) + 0.05f;
-        gc_check("dense", apply_dense, in, withb ? 3 : 2, &dc);
+        loom_tensor *in[3];
+        /* kinked activations: inputs whose pre-activations lie off the kinks by more than
+         * the finite difference's reach */
+        const bool kinked = a == LOOM_RELU || a == LOOM_RELU6 || a == LOOM_LEAKY_RELU ||
+                            a == LOOM_SELU || a == LOOM_HARD_SIGMOID;
+        for (uint64_t seed = 70 + a;; seed += 100) {
+          in[0] = T(ranks[s], xs[s], seed), in[1] = T(2, sk, 80 + s), in[2] = T(1, sb, 90);
+          if (!kinked || off_kinks(in, withb, 0.06f)) break;
+        }
+        char name[48];
+        snprintf(name, sizeof name, "dense activation %d shape %d", a, s);
+        gc_check(name, apply_dense, in, withb ? 3 : 2, &dc);
       }
 }
 
