@@ -183,6 +183,11 @@ LOOM_API loom_tensor *loom_sigmoid(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_tanh(loom_ctx *cx, loom_tensor *x);
 /* Along the last axis, numerically stable. */
 LOOM_API loom_tensor *loom_softmax(loom_ctx *cx, loom_tensor *x);
+/* Along `axis` (negative: from the end). */
+LOOM_API loom_tensor *loom_softmax_axis(loom_ctx *cx, loom_tensor *x, int axis);
+/* x > 0 ? x : alpha x, alpha [the dims of x after the batch], 1 along an axis that shares
+ * one alpha (Keras' PReLU shared_axes). */
+LOOM_API loom_tensor *loom_prelu(loom_ctx *cx, loom_tensor *x, loom_tensor *alpha);
 /* Activations a layer can apply to its output, as Keras names them in a config's
  * "activation" (the comment gives the name where the enum's differs). */
 typedef enum loom_activation {
@@ -458,6 +463,21 @@ typedef struct loom_layer_opts {
   const char *name;
 } loom_layer_opts;
 
+/* The activation layers: ReLU(max_value, negative_slope, threshold) computes
+ * x > threshold ? min(x, max_value) : negative_slope (x - threshold), max_value 0 meaning
+ * none (Keras' None); LeakyReLU(negative_slope, 0 meaning Keras' 0.3); ELU(alpha, 0
+ * meaning 1); Softmax(axis, 0 meaning -1); PReLU(shared_axes): x > 0 ? x : alpha x with a
+ * learned alpha (zeros first) per element of a sample, one shared along each axis listed
+ * (1 the first after the batch, a 0-ended list). */
+typedef struct loom_activation_layer_opts {
+  LOOM_OPTS_HEAD;
+  float max_value, negative_slope, threshold; /* ReLU; LeakyReLU's negative_slope */
+  float alpha;                                /* ELU */
+  int axis;                                   /* Softmax */
+  int shared_axes[LOOM_MAX_RANK - 1];         /* PReLU */
+  const char *name;
+} loom_activation_layer_opts;
+
 LOOM_API loom_layer *loom_layer_dense(loom_graph *g, const loom_dense_opts *o);
 LOOM_API loom_layer *loom_layer_embedding(loom_graph *g, const loom_embedding_opts *o);
 LOOM_API loom_layer *loom_layer_lstm(loom_graph *g, const loom_lstm_opts *o);
@@ -475,6 +495,11 @@ LOOM_API loom_layer *loom_layer_global_max_pooling2d(loom_graph *g, const loom_l
 LOOM_API loom_layer *loom_layer_global_average_pooling1d(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_global_average_pooling2d(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_activation(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_relu(loom_graph *g, const loom_activation_layer_opts *o);
+LOOM_API loom_layer *loom_layer_leaky_relu(loom_graph *g, const loom_activation_layer_opts *o);
+LOOM_API loom_layer *loom_layer_prelu(loom_graph *g, const loom_activation_layer_opts *o);
+LOOM_API loom_layer *loom_layer_elu(loom_graph *g, const loom_activation_layer_opts *o);
+LOOM_API loom_layer *loom_layer_softmax(loom_graph *g, const loom_activation_layer_opts *o);
 LOOM_API loom_layer *loom_layer_flatten(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_dropout(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_add(loom_graph *g, const loom_layer_opts *o);
@@ -506,6 +531,11 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_GlobalAveragePooling2D(g, ...) \
   loom_layer_global_average_pooling2d(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Activation(g, ...) loom_layer_activation(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_ReLU(g, ...) loom_layer_relu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
+#define loom_LeakyReLU(g, ...) loom_layer_leaky_relu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
+#define loom_PReLU(g, ...) loom_layer_prelu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
+#define loom_ELU(g, ...) loom_layer_elu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
+#define loom_Softmax(g, ...) loom_layer_softmax(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
 #define loom_Flatten(g, ...) loom_layer_flatten(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Dropout(g, ...) loom_layer_dropout(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Add(g, ...) loom_layer_add(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))

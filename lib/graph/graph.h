@@ -88,6 +88,7 @@ struct loom_layer {
     loom_layer_opts misc;
     loom_separable_opts sep;
     loom_batch_norm_opts bn;
+    loom_activation_layer_opts act;
     max_align_t align_;
     unsigned char bytes[LM_OPTS_MAX]; /* a kind registered from outside */
   } o;

@@ -24,6 +24,11 @@
   X(FUNCTIONAL, functional)                                            \
   X(DENSE, dense)                                                      \
   X(ACTIVATION, activation)                                            \
+  X(RELU, relu)                                                        \
+  X(LEAKY_RELU, leaky_relu)                                            \
+  X(PRELU, prelu)                                                      \
+  X(ELU, elu)                                                          \
+  X(SOFTMAX, softmax)                                                  \
   X(FLATTEN, flatten)                                                  \
   X(DROPOUT, dropout)                                                  \
   X(EMBEDDING, embedding)                                              \
@@ -61,7 +66,9 @@ typedef enum lm_opt_type {
   LM_OPT_ACTIVATION, /* loom_activation; "activation": "relu" */
   LM_OPT_PADDING,    /* loom_padding; "padding": "same" */
   LM_OPT_TUPLE,      /* int[2], one entry per spatial dim; "kernel_size": [3, 3] (an int: all) */
-  LM_OPT_RATE        /* one int for every spatial dim; "dilation_rate": [2] (entries equal) */
+  LM_OPT_RATE,       /* one int for every spatial dim; "dilation_rate": [2] (entries equal) */
+  LM_OPT_FLOAT_NONE, /* float, 0 for Keras' None; "max_value": null */
+  LM_OPT_AXES        /* int[LOOM_MAX_RANK - 1], 0-ended; "shared_axes": [1, 2] (null: none) */
 } lm_opt_type;
 
 typedef struct lm_opt {
@@ -69,9 +76,11 @@ typedef struct lm_opt {
   lm_opt_type type;
   size_t offset;   /* in the kind's options struct */
   double lo, hi;   /* what a config may hold (numbers, tuple entries) */
+  const char *alias; /* another key read when `key` is absent (Keras 2's name), or NULL */
 } lm_opt;
-#define LM_OPT(T, field, key, type, lo, hi) {key, type, offsetof(T, field), lo, hi}
-#define LM_OPTS_END {NULL, LM_OPT_INT, 0, 0, 0}
+#define LM_OPT(T, field, key, type, lo, hi) {key, type, offsetof(T, field), lo, hi, NULL}
+#define LM_OPT_ALIAS(T, field, key, alias, type, lo, hi) {key, type, offsetof(T, field), lo, hi, alias}
+#define LM_OPTS_END {NULL, LM_OPT_INT, 0, 0, 0, NULL}
 
 /* What inference's BatchNormalization folding may do with a kind (lib/graph/fold.c). */
 typedef enum lm_fold_role {

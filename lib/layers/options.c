@@ -55,6 +55,19 @@ cJSON *lm_layer_config(const loom_layer *l) {
         v = cJSON_CreateIntArray(t, dims);
         break;
       }
+      case LM_OPT_FLOAT_NONE: {
+        float f;
+        memcpy(&f, at, sizeof f);
+        v = f != 0.0f ? cJSON_CreateNumber(f) : cJSON_CreateNull();
+        break;
+      }
+      case LM_OPT_AXES: {
+        int t[LOOM_MAX_RANK - 1], n = 0;
+        memcpy(t, at, sizeof t);
+        while (n < LOOM_MAX_RANK - 1 && t[n]) ++n;
+        v = n ? cJSON_CreateIntArray(t, n) : cJSON_CreateNull();
+        break;
+      }
     }
     if (!v || !cJSON_AddItemToObject(c, p->key, v)) {
       cJSON_Delete(v);
@@ -118,7 +131,8 @@ static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void
       iv = (int)cJSON_GetNumberValue(v);
       memcpy(at, &iv, sizeof iv);
       return;
-    case LM_OPT_FLOAT: {
+    case LM_OPT_FLOAT:
+    case LM_OPT_FLOAT_NONE: {
       const double d = cJSON_IsNumber(v) ? cJSON_GetNumberValue(v) : p->lo - 1;
       if (!(d >= p->lo && d <= p->hi)) return bad(r, p, "must be a number in [%.15g, %.15g]", p->lo, p->hi);
       const float f = (float)d;
@@ -172,6 +186,15 @@ static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void
       memcpy(at, t, sizeof t[0]);
       return;
     }
+    case LM_OPT_AXES: {
+      int t[LOOM_MAX_RANK - 1] = {0};
+      const int n = cJSON_IsNumber(v) ? 1 : cJSON_GetArraySize(v);
+      if (!(cJSON_IsNumber(v) || cJSON_IsArray(v)) || n > LOOM_MAX_RANK - 2)
+        return bad(r, p, "must be an axis or a list of at most %d axes", LOOM_MAX_RANK - 2);
+      read_ints(r, p, v, n, t);
+      memcpy(at, t, sizeof t);
+      return;
+    }
   }
 }
 
@@ -196,6 +219,7 @@ loom_layer *lm_layer_from_config(loom_graph *g, const lm_layer_kind *k, const cJ
   const int dims = k->dims ? k->dims : 1;
   for (const lm_opt *p = k->opts; p && p->key && r.ok; ++p) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(config, p->key);
+    if (!v && p->alias) v = cJSON_GetObjectItemCaseSensitive(config, p->alias);
     if (v && !cJSON_IsNull(v)) read_opt(&r, p, v, dims, o.bytes);
   }
   if (!r.ok) return NULL;

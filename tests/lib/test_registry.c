@@ -198,6 +198,50 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   round_trips(g, loom_Dropout(g, .rate = 0.25f));
   round_trips(g, loom_Add(g));
   round_trips(g, loom_Concatenate(g, .axis = 1));
+  round_trips(g, loom_Activation(g, .activation = LOOM_GELU_TANH));
+  round_trips(g, loom_ReLU(g));
+  round_trips(g, loom_ReLU(g, .max_value = 6, .negative_slope = 0.1f, .threshold = 0.5f));
+  round_trips(g, loom_LeakyReLU(g, .negative_slope = 0.1f));
+  round_trips(g, loom_ELU(g, .alpha = 0.5f));
+  round_trips(g, loom_Softmax(g, .axis = 1));
+  round_trips(g, loom_PReLU(g));
+  round_trips(g, loom_PReLU(g, .shared_axes = {1, 2}));
+  loom_graph_free(g);
+}
+
+/* The activation layers read as Keras writes them: Keras 2's LeakyReLU "alpha", null
+ * max_value, a list or a lone int of shared axes, Keras 3's "silu". */
+Test(registry, activation_layers_read_keras_configs) {
+  loom_graph *g = loom_graph_new(1);
+  cJSON *c = cJSON_Parse("{\"alpha\": 0.1, \"name\": \"leaky\", \"trainable\": true}");
+  loom_layer *l = lm_layer_from_config(g, &lm_kind_leaky_relu, c, "leaky", "test");
+  cr_assert(l, "%s", loom_last_error());
+  cr_assert_float_eq(l->o.act.negative_slope, 0.1f, 1e-7);
+  cJSON_Delete(c);
+  c = cJSON_Parse("{}");
+  l = lm_layer_from_config(g, &lm_kind_leaky_relu, c, "leaky2", "test");
+  cr_assert_float_eq(l->o.act.negative_slope, 0.3f, 1e-7, "Keras' default");
+  cJSON_Delete(c);
+  c = cJSON_Parse("{\"max_value\": null, \"negative_slope\": 0.0, \"threshold\": 0.0}");
+  l = lm_layer_from_config(g, &lm_kind_relu, c, "re_lu", "test");
+  cr_assert(l && l->o.act.max_value == 0 && l->kind->activation(l) == LOOM_RELU);
+  cJSON_Delete(c);
+  c = cJSON_Parse("{\"max_value\": -1}");
+  cr_assert_null(lm_layer_from_config(g, &lm_kind_relu, c, "re_lu_1", "test"));
+  cr_assert(strstr(loom_last_error(), "layer \"re_lu_1\" (ReLU): \"max_value\" must be a number"), "%s", loom_last_error());
+  cJSON_Delete(c);
+  c = cJSON_Parse("{\"shared_axes\": [1, 2], \"alpha_initializer\": {\"class_name\": \"Zeros\"}}");
+  l = lm_layer_from_config(g, &lm_kind_prelu, c, "p_re_lu", "test");
+  cr_assert(l && l->o.act.shared_axes[0] == 1 && l->o.act.shared_axes[1] == 2 && !l->o.act.shared_axes[2]);
+  cJSON_Delete(c);
+  c = cJSON_Parse("{\"shared_axes\": 3}");
+  l = lm_layer_from_config(g, &lm_kind_prelu, c, "p_re_lu_1", "test");
+  cr_assert(l && l->o.act.shared_axes[0] == 3 && !l->o.act.shared_axes[1]);
+  cJSON_Delete(c);
+  c = cJSON_Parse("{\"activation\": \"silu\"}");
+  l = lm_layer_from_config(g, &lm_kind_activation, c, "act", "test");
+  cr_assert(l && l->o.misc.activation == LOOM_SWISH);
+  cJSON_Delete(c);
   loom_graph_free(g);
 }
 

@@ -145,3 +145,22 @@ Test(torch, activations) {
     loom_ctx_reset(cx);
   }
 }
+
+Test(torch, prelu_shared_and_full) {
+  const char *names[2] = {"x", "alpha"};
+  fx_load("prelu_shared", &fx);
+  loom_tensor *t[2] = {in("x"), in("alpha")};
+  check(loom_prelu(cx, t[0], t[1]), t, names, 2);
+  fx_free(&fx);
+  loom_ctx_reset(cx);
+  fx_load("prelu_full", &fx);
+  loom_tensor *u[2] = {in("x"), in("alpha")};
+  check(loom_prelu(cx, u[0], u[1]), u, names, 2);
+}
+
+Test(torch, softmax_axis1) {
+  const char *names[1] = {"x"};
+  fx_load("softmax_axis1", &fx);
+  loom_tensor *t[1] = {in("x")};
+  check(loom_softmax_axis(cx, t[0], 1), t, names, 1);
+}

@@ -166,3 +166,33 @@ Test(grad, dense_matches_matmul_add_activation) {
   }
   loom_ctx_free(cx);
 }
+
+static loom_tensor *apply_prelu(loom_ctx *cx, loom_tensor **in, void *user) {
+  (void)user;
+  return loom_prelu(cx, in[0], in[1]);
+}
+Test(grad, prelu) {
+  const int64_t sx[4] = {2, 3, 4, 5}, sa_full[3] = {3, 4, 5}, sa_shared[3] = {1, 1, 5},
+                sa_mid[3] = {3, 1, 1}, sx2[2] = {7, 1}, sa1[1] = {1};
+  const struct { int rx; const int64_t *x; int ra; const int64_t *a; } cases[] = {
+      {4, sx, 3, sa_full}, {4, sx, 3, sa_shared}, {4, sx, 3, sa_mid}, {2, sx2, 1, sa1}};
+  for (int c = 0; c < 4; ++c) {
+    loom_tensor *in[2] = {T(cases[c].rx, cases[c].x, 200 + c), T(cases[c].ra, cases[c].a, 210 + c)};
+    tu_fill_away(loom_tensor_f32(in[0]), (size_t)in[0]->size, -2, 2, 0.05f, 220 + c);
+    gc_check("prelu", apply_prelu, in, 2, NULL);
+  }
+}
+
+static loom_tensor *apply_softmax_axis(loom_ctx *cx, loom_tensor **in, void *axis) {
+  return loom_softmax_axis(cx, in[0], *(const int *)axis);
+}
+Test(grad, softmax_axis) {
+  const int64_t s[4] = {2, 3, 4, 5}, s1[2] = {1, 7};
+  for (int axis = -4; axis < 4; ++axis) {
+    loom_tensor *x = T(4, s, 230 + axis);
+    gc_check("softmax_axis", apply_softmax_axis, &x, 1, &axis);
+  }
+  const int zero = 0;
+  loom_tensor *x = T(2, s1, 240);
+  gc_check("softmax_axis 0 of [1, 7]", apply_softmax_axis, &x, 1, (void *)&zero);
+}
