@@ -283,6 +283,31 @@ LOOM_API loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kerne
                                 loom_tensor *recurrent_kernel, loom_tensor *bias,
                                 bool return_sequences, bool go_backwards);
 
+/* The recurrent layers' settings (Keras' names): the cell activation (tanh) and the gates'
+ * (sigmoid), any elementwise loom_activation; return_sequences and go_backwards as
+ * loom_lstm; reset_after picks GRU's variant. */
+typedef struct loom_rnn_cfg {
+  loom_activation activation, recurrent_activation;
+  bool return_sequences, go_backwards;
+  bool reset_after; /* GRU: Keras 2.x/3's default true; false is Keras 1 and early 2 */
+} loom_rnn_cfg;
+
+/* GRU as Keras defines it, gates in the order z, r, h: x [batch, steps, in], kernel
+ * [in, 3 units], recurrent_kernel [units, 3 units]. reset_after: bias [2, 3 units] (input
+ * then recurrent bias), hh = act(x W_h + b_h + r (h U_h + b'_h)); else bias [3 units],
+ * hh = act(x W_h + b_h + (r h) U_h). h = z h_prev + (1 - z) hh. bias may be NULL; h0
+ * [batch, units] is the initial state (NULL: zeros). */
+LOOM_API loom_tensor *loom_gru(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor *kernel,
+                               loom_tensor *recurrent_kernel, loom_tensor *bias, const loom_rnn_cfg *cfg);
+/* SimpleRNN: h = act(x W + b + h_prev U), kernel [in, units], recurrent_kernel [units,
+ * units], bias [units] or NULL, h0 as loom_gru. */
+LOOM_API loom_tensor *loom_simple_rnn(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor *kernel,
+                                      loom_tensor *recurrent_kernel, loom_tensor *bias,
+                                      const loom_rnn_cfg *cfg);
+/* The last step of a sequence: x [batch, steps, ...] -> [batch, ...] (a recurrent layer's
+ * state when it returns sequences). */
+LOOM_API loom_tensor *loom_last_step(loom_ctx *cx, loom_tensor *x);
+
 /* Losses, as Keras defines them, to a rank-0 tensor: the per-sample loss over the last
  * axis, averaged over all samples. y_true has y_pred's shape, except for the sparse
  * one: i32 class ids, y_pred's shape without its last axis. y_pred holds probabilities

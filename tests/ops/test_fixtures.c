@@ -164,3 +164,28 @@ Test(torch, softmax_axis1) {
   loom_tensor *t[1] = {in("x")};
   check(loom_softmax_axis(cx, t[0], 1), t, names, 1);
 }
+
+/* GRU (both variants) and SimpleRNN (tanh, relu) against PyTorch, with and without an
+ * initial state, sequences and last states, forwards and backwards. */
+static void recurrent_case(const char *file, bool gru, const loom_rnn_cfg *cfg, bool with_h0) {
+  fx_load(file, &fx);
+  const char *names[5] = {"x", "kernel", "recurrent_kernel", "bias", "h0"};
+  loom_tensor *t[5] = {in("x"), in("kernel"), in("recurrent_kernel"), in("bias"), with_h0 ? in("h0") : NULL};
+  loom_tensor *y = gru ? loom_gru(cx, t[0], t[4], t[1], t[2], t[3], cfg) : loom_simple_rnn(cx, t[0], t[4], t[1], t[2], t[3], cfg);
+  check(y, t, names, with_h0 ? 5 : 4);
+}
+Test(torch, gru_sequences_with_initial_state) {
+  recurrent_case("gru_seq_h0", true, &(loom_rnn_cfg){LOOM_TANH, LOOM_SIGMOID, .return_sequences = true, .reset_after = true}, true);
+}
+Test(torch, gru_last_state_backwards) {
+  recurrent_case("gru_last_backwards", true, &(loom_rnn_cfg){LOOM_TANH, LOOM_SIGMOID, .go_backwards = true, .reset_after = true}, false);
+}
+Test(torch, gru_reset_before) {
+  recurrent_case("gru_reset_before", true, &(loom_rnn_cfg){LOOM_TANH, LOOM_SIGMOID, .return_sequences = true}, true);
+}
+Test(torch, simple_rnn_tanh_sequences) {
+  recurrent_case("rnn_tanh_seq_h0", false, &(loom_rnn_cfg){LOOM_TANH, LOOM_SIGMOID, .return_sequences = true}, true);
+}
+Test(torch, simple_rnn_relu_last_backwards) {
+  recurrent_case("rnn_relu_last_backwards", false, &(loom_rnn_cfg){LOOM_RELU, LOOM_SIGMOID, .go_backwards = true}, false);
+}

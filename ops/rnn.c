@@ -1,0 +1,100 @@
+/* rnn.c - the recurrent ops' shared steps (rnn.h) and loom_last_step. */
+#include <string.h>
+
+#include "ops/rnn.h"
+
+bool lm_rnn_acts(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, lm_rnn_act *act, lm_rnn_act *rec) {
+  const loom_activation want[2] = {cfg->activation, cfg->recurrent_activation};
+  lm_rnn_act *got[2] = {act, rec};
+  for (int i = 0; i < 2; ++i) {
+    const lm_activation_info *a = lm_activation_get(want[i]);
+    if (!a || want[i] == LOOM_SOFTMAX) {
+      lm_fail(cx, LOOM_EINVAL, op, "%s %d is not an elementwise activation", i ? "recurrent_activation" : "activation",
+              (int)want[i]);
+      return false;
+    }
+    *got[i] = (lm_rnn_act){a->fn, a->p};
+  }
+  return true;
+}
+
+const float *lm_rnn_steps(loom_ctx *cx, const char *op, const loom_tensor *x, bool back) {
+  if (!back) return x->data;
+  const int64_t B = x->shape[0], T = x->shape[1], D = x->shape[2];
+  float *xr = lm_scratch_f32(cx, op, B * T, D);
+  if (!xr) return NULL;
+  const float *xs = x->data;
+  for (int64_t bi = 0; bi < B; ++bi)
+    for (int64_t s = 0; s < T; ++s)
+      memcpy(xr + (bi * T + s) * D, xs + (bi * T + T - 1 - s) * D, (size_t)D * sizeof(float));
+  return xr;
+}
+
+void lm_rnn_add_dx(const float *dxs, float *gx, int64_t b, int64_t t, int64_t d, bool back) {
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t s = 0; s < t; ++s)
+      lm_k_axpy(1.0f, dxs + (bi * t + s) * d, gx + (bi * t + (back ? t - 1 - s : s)) * d, (size_t)d);
+}
+
+void lm_rnn_output(const float *h, float *y, int64_t b, int64_t t, int64_t u, bool seq) {
+  for (int64_t bi = 0; bi < b; ++bi) {
+    if (seq) memcpy(y + bi * t * u, h + (bi * (t + 1) + 1) * u, (size_t)(t * u) * sizeof(float));
+    else memcpy(y + bi * u, h + (bi * (t + 1) + t) * u, (size_t)u * sizeof(float));
+  }
+}
+
+void lm_rnn_init_state(const loom_tensor *h0, float *h, int64_t b, int64_t t, int64_t u) {
+  for (int64_t bi = 0; bi < b; ++bi) {
+    float *at = h + bi * (t + 1) * u;
+    if (h0) memcpy(at, (const float *)h0->data + bi * u, (size_t)u * sizeof(float));
+    else memset(at, 0, (size_t)u * sizeof(float));
+  }
+}
+
+bool lm_rnn_shapes_ok(loom_ctx *cx, const char *op, const loom_tensor *x, const loom_tensor *h0,
+                      const loom_tensor *kernel, const loom_tensor *recurrent, int gates) {
+  const bool ok = x->rank == 3 && kernel->rank == 2 && recurrent->rank == 2 &&
+                  kernel->shape[0] == x->shape[2] && kernel->shape[1] % gates == 0 &&
+                  recurrent->shape[0] * gates == kernel->shape[1] && recurrent->shape[1] == kernel->shape[1] &&
+                  (!h0 || (h0->rank == 2 && h0->shape[0] == x->shape[0] && h0->shape[1] == recurrent->shape[0]));
+  if (!ok) {
+    char sx[96], sk[96], su[96], sh[96] = "none";
+    if (h0) lm_shape_str(h0, sh, sizeof sh);
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s, kernel %s, recurrent kernel %s and initial state %s do not fit "
+            "(expected [batch, steps, in], [in, %d units], [units, %d units], [batch, units])",
+            lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk),
+            lm_shape_str(recurrent, su, sizeof su), sh, gates, gates);
+  }
+  return ok;
+}
+
+/* ---------------------------------------------------------------- loom_last_step */
+
+static int last_step_backward(loom_ctx *cx, const lm_rec *r) {
+  loom_tensor *x = r->in[0];
+  float *gx = lm_grad(cx, x);
+  if (!gx) return cx->status;
+  const int64_t B = x->shape[0], T = x->shape[1], inner = T ? x->size / (B * T) : 0;
+  for (int64_t bi = 0; bi < B; ++bi)
+    lm_k_axpy(1.0f, (const float *)r->out->grad + bi * inner, gx + (bi * T + T - 1) * inner, (size_t)inner);
+  return LOOM_OK;
+}
+
+loom_tensor *loom_last_step(loom_ctx *cx, loom_tensor *x) {
+  static const char op[] = "loom_last_step";
+  if (!lm_inputs_ok(cx, op, 1, &x)) return NULL;
+  if (x->rank < 2 || x->shape[1] < 1) {
+    char s[96];
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s has no steps (expected [batch, steps >= 1, ...])", lm_shape_str(x, s, sizeof s));
+    return NULL;
+  }
+  int64_t shape[LOOM_MAX_RANK];
+  shape[0] = x->shape[0];
+  for (int d = 2; d < x->rank; ++d) shape[d - 1] = x->shape[d];
+  loom_tensor *y = lm_out(cx, op, x->rank - 1, shape);
+  if (!y) return NULL;
+  const int64_t B = x->shape[0], T = x->shape[1], inner = B ? y->size / B : 0;
+  for (int64_t bi = 0; bi < B; ++bi)
+    memcpy((float *)y->data + bi * inner, (const float *)x->data + (bi * T + T - 1) * inner, (size_t)inner * sizeof(float));
+  return lm_record(cx, op, last_step_backward, y, 1, &x, NULL);
+}

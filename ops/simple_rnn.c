@@ -1,0 +1,123 @@
+/* simple_rnn.c - Keras' SimpleRNN: h_t = act(x_t W + b + h_{t-1} U), forward and backward
+ * through time: one GEMM for every step's input, one small GEMM per step each way, the
+ * weight gradients as single GEMMs over all steps. */
+#include <string.h>
+
+#include "ops/rnn.h"
+#include "simd/simd.h"
+
+static const char op[] = "loom_simple_rnn";
+
+typedef struct {
+  int64_t b, t, d, u;
+  loom_rnn_cfg cfg;
+  lm_rnn_act act;
+  const float *xs; /* x in step order */
+  float *pre;      /* [b, t, u] */
+  float *h;        /* [b, t + 1, u], h_{-1} first */
+  bool has_h0;
+} rnn_state;
+
+static int rnn_backward(loom_ctx *cx, const lm_rec *r) {
+  const rnn_state *s = r->saved;
+  loom_tensor *x = r->in[0], *h0 = s->has_h0 ? r->in[1] : NULL, *w = r->in[2], *u = r->in[3];
+  loom_tensor *bias = r->n_in > 4 ? r->in[4] : NULL;
+  const int64_t B = s->b, T = s->t, D = s->d, U = s->u;
+  float *g0 = h0 && h0->requires_grad ? lm_grad(cx, h0) : NULL, *gw = w->requires_grad ? lm_grad(cx, w) : NULL;
+  float *gu = u->requires_grad ? lm_grad(cx, u) : NULL, *gb = bias && bias->requires_grad ? lm_grad(cx, bias) : NULL;
+  float *gx = x->requires_grad ? lm_grad(cx, x) : NULL;
+  if (cx->status) return cx->status;
+  const lm_arena_mark mark = lm_arena_mark_here(cx->arena);
+  const float *dy = r->out->grad;
+  float *dz = lm_scratch_f32(cx, op, B * T, U), *dh = dz ? lm_scratch_f32(cx, op, B, U) : NULL;
+  if (!dh) return cx->status;
+  memset(dz, 0, (size_t)(B * T * U) * sizeof(float));
+  memset(dh, 0, (size_t)(B * U) * sizeof(float));
+  int st = LOOM_OK;
+  for (int64_t step = T - 1; step >= 0 && st == LOOM_OK; --step) {
+    for (int64_t bi = 0; bi < B; ++bi) {
+      const float *dout = s->cfg.return_sequences ? dy + (bi * T + step) * U : (step == T - 1 ? dy + bi * U : NULL);
+      if (dout) lm_k_add(dh + bi * U, dout, dh + bi * U, (size_t)U);
+      const int64_t at = (bi * T + step) * U;
+      lm_k_act_grad(s->act.f, &s->act.p, s->pre + at, dh + bi * U, dz + at, (size_t)U);
+    }
+    st = lm_sgemm(false, true, (size_t)B, (size_t)U, (size_t)U, 1.0f, dz + step * U, (size_t)(T * U), u->data,
+                  (size_t)U, 0.0f, dh, (size_t)U, NULL);
+  }
+  const size_t rows = (size_t)(B * T);
+  if (st == LOOM_OK && g0) lm_k_add(g0, dh, g0, (size_t)(B * U));
+  if (st == LOOM_OK && gw)
+    st = lm_sgemm(true, false, (size_t)D, (size_t)U, rows, 1.0f, s->xs, (size_t)D, dz, (size_t)U, 1.0f, gw, (size_t)U, NULL);
+  if (st == LOOM_OK && gu) {
+    float *hp = lm_scratch_f32(cx, op, (int64_t)rows, U);
+    if (!hp) return cx->status;
+    for (int64_t bi = 0; bi < B; ++bi)
+      memcpy(hp + bi * T * U, s->h + bi * (T + 1) * U, (size_t)(T * U) * sizeof(float));
+    st = lm_sgemm(true, false, (size_t)U, (size_t)U, rows, 1.0f, hp, (size_t)U, dz, (size_t)U, 1.0f, gu, (size_t)U, NULL);
+  }
+  if (st == LOOM_OK && gb) lm_bias_grad(dz, rows, (size_t)U, gb);
+  if (st == LOOM_OK && gx) {
+    if (!s->cfg.go_backwards) {
+      st = lm_sgemm(false, true, rows, (size_t)D, (size_t)U, 1.0f, dz, (size_t)U, w->data, (size_t)U, 1.0f, gx, (size_t)D, NULL);
+    } else {
+      float *dxs = lm_scratch_f32(cx, op, (int64_t)rows, D);
+      if (!dxs) return cx->status;
+      st = lm_sgemm(false, true, rows, (size_t)D, (size_t)U, 1.0f, dz, (size_t)U, w->data, (size_t)U, 0.0f, dxs, (size_t)D, NULL);
+      if (st == LOOM_OK) lm_rnn_add_dx(dxs, gx, B, T, D, true);
+    }
+  }
+  lm_arena_rewind(cx->arena, mark);
+  return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
+}
+
+loom_tensor *loom_simple_rnn(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor *kernel,
+                             loom_tensor *recurrent_kernel, loom_tensor *bias, const loom_rnn_cfg *cfg) {
+  if (!lm_inputs_ok(cx, op, 1, &x) || !lm_inputs_ok(cx, op, 1, &kernel) || !lm_inputs_ok(cx, op, 1, &recurrent_kernel) ||
+      (bias && !lm_inputs_ok(cx, op, 1, &bias)) || (h0 && !lm_inputs_ok(cx, op, 1, &h0)))
+    return NULL;
+  if (!cfg) {
+    lm_fail(cx, LOOM_EINVAL, op, "cfg is NULL");
+    return NULL;
+  }
+  lm_rnn_act act, unused;
+  if (!lm_rnn_acts(cx, op, &(loom_rnn_cfg){.activation = cfg->activation, .recurrent_activation = LOOM_SIGMOID},
+                   &act, &unused) ||
+      !lm_rnn_shapes_ok(cx, op, x, h0, kernel, recurrent_kernel, 1))
+    return NULL;
+  const int64_t B = x->shape[0], T = x->shape[1], D = x->shape[2], U = recurrent_kernel->shape[0];
+  if (bias && (bias->rank != 1 || bias->shape[0] != U)) {
+    char sb[96];
+    lm_fail(cx, LOOM_ESHAPE, op, "bias %s does not fit %lld units (expected [units])", lm_shape_str(bias, sb, sizeof sb),
+            (long long)U);
+    return NULL;
+  }
+  if (T < 1) {
+    lm_fail(cx, LOOM_ESHAPE, op, "the input has no steps");
+    return NULL;
+  }
+  rnn_state *s = lm_scratch(cx, op, sizeof *s);
+  float *pre = s ? lm_scratch_f32(cx, op, B * T, U) : NULL, *h = pre ? lm_scratch_f32(cx, op, B * (T + 1), U) : NULL;
+  const int64_t seq_shape[3] = {B, T, U}, last_shape[2] = {B, U};
+  loom_tensor *y = h ? lm_out(cx, op, cfg->return_sequences ? 3 : 2, cfg->return_sequences ? seq_shape : last_shape) : NULL;
+  if (!y) return NULL;
+  *s = (rnn_state){.b = B, .t = T, .d = D, .u = U, .cfg = *cfg, .act = act, .pre = pre, .h = h, .has_h0 = h0 != NULL};
+  s->xs = lm_rnn_steps(cx, op, x, cfg->go_backwards);
+  if (!s->xs) return NULL;
+  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, LM_ACT_NONE};
+  int st = lm_sgemm(false, false, (size_t)(B * T), (size_t)U, (size_t)D, 1.0f, s->xs, (size_t)D, kernel->data,
+                    (size_t)U, 0.0f, pre, (size_t)U, &ep);
+  lm_rnn_init_state(h0, h, B, T, U);
+  for (int64_t step = 0; step < T && st == LOOM_OK; ++step) {
+    st = lm_sgemm(false, false, (size_t)B, (size_t)U, (size_t)U, 1.0f, h + step * U, (size_t)((T + 1) * U),
+                  recurrent_kernel->data, (size_t)U, 1.0f, pre + step * U, (size_t)(T * U), NULL);
+    for (int64_t bi = 0; bi < B && st == LOOM_OK; ++bi)
+      lm_k_act(act.f, &act.p, pre + (bi * T + step) * U, h + (bi * (T + 1) + step + 1) * U, (size_t)U);
+  }
+  if (st) {
+    lm_fail(cx, st, op, "%s", loom_last_error());
+    return NULL;
+  }
+  lm_rnn_output(h, y->data, B, T, U, cfg->return_sequences);
+  loom_tensor *rec_in[5] = {x, h0 ? h0 : x, kernel, recurrent_kernel, bias};
+  return lm_record(cx, op, rnn_backward, y, bias ? 5 : 4, rec_in, s);
+}
