@@ -191,7 +191,11 @@ LOOM_API loom_tensor *loom_prelu(loom_ctx *cx, loom_tensor *x, loom_tensor *alph
 /* Activations a layer can apply to its output, as Keras names them in a config's
  * "activation" (the comment gives the name where the enum's differs). */
 typedef enum loom_activation {
-  LOOM_LINEAR = 0,
+  LOOM_ACTIVATION_DEFAULT = 0, /* the layer's Keras default: linear for Dense and the
+                                * convolutions, tanh for a recurrent cell, sigmoid for its
+                                * gates; the ops take it as linear, the recurrent ops as
+                                * their Keras defaults */
+  LOOM_LINEAR,
   LOOM_RELU,
   LOOM_SIGMOID,
   LOOM_TANH,
@@ -284,7 +288,7 @@ LOOM_API loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kerne
                                 bool return_sequences, bool go_backwards);
 
 /* The recurrent layers' settings (Keras' names): the cell activation (tanh) and the gates'
- * (sigmoid), any elementwise loom_activation; return_sequences and go_backwards as
+ * (sigmoid), any elementwise loom_activation (LOOM_ACTIVATION_DEFAULT: those defaults); return_sequences and go_backwards as
  * loom_lstm; reset_after picks GRU's variant. */
 typedef struct loom_rnn_cfg {
   loom_activation activation, recurrent_activation;
@@ -440,6 +444,19 @@ typedef struct loom_lstm_opts {
   loom_flag use_bias, unit_forget_bias;
   const char *name;
 } loom_lstm_opts;
+/* GRU and SimpleRNN (Keras' names and defaults): activation tanh and recurrent_activation
+ * sigmoid when left LOOM_ACTIVATION_DEFAULT; reset_after (GRU) on by default, as Keras
+ * 2.x/3. Called on [x] or [x, initial_state] (loom_call_list); with return_state the call
+ * has two outputs, the output and the last state (loom_call_outputs). Not yet: dropout,
+ * recurrent_dropout, stateful, masks. */
+typedef struct loom_rnn_opts {
+  LOOM_OPTS_HEAD;
+  int units;
+  loom_activation activation, recurrent_activation;
+  bool return_sequences, return_state, go_backwards;
+  loom_flag use_bias, reset_after;
+  const char *name;
+} loom_rnn_opts;
 /* Conv1D(filters, kernel_size, strides=1, padding='valid', dilation_rate=1) and
  * Conv2D(filters, (kh, kw), strides=(sh, sw)): a second entry left 0 repeats the first,
  * as Keras does with an int. */
@@ -506,6 +523,8 @@ typedef struct loom_activation_layer_opts {
 LOOM_API loom_layer *loom_layer_dense(loom_graph *g, const loom_dense_opts *o);
 LOOM_API loom_layer *loom_layer_embedding(loom_graph *g, const loom_embedding_opts *o);
 LOOM_API loom_layer *loom_layer_lstm(loom_graph *g, const loom_lstm_opts *o);
+LOOM_API loom_layer *loom_layer_gru(loom_graph *g, const loom_rnn_opts *o);
+LOOM_API loom_layer *loom_layer_simple_rnn(loom_graph *g, const loom_rnn_opts *o);
 LOOM_API loom_layer *loom_layer_conv1d(loom_graph *g, const loom_conv_opts *o);
 LOOM_API loom_layer *loom_layer_conv2d(loom_graph *g, const loom_conv_opts *o);
 LOOM_API loom_layer *loom_layer_depthwise_conv2d(loom_graph *g, const loom_separable_opts *o);
@@ -556,6 +575,8 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_GlobalAveragePooling2D(g, ...) \
   loom_layer_global_average_pooling2d(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Activation(g, ...) loom_layer_activation(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_GRU(g, ...) loom_layer_gru(g, LOOM_OPTS_(loom_rnn_opts, __VA_ARGS__))
+#define loom_SimpleRNN(g, ...) loom_layer_simple_rnn(g, LOOM_OPTS_(loom_rnn_opts, __VA_ARGS__))
 #define loom_ReLU(g, ...) loom_layer_relu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
 #define loom_LeakyReLU(g, ...) loom_layer_leaky_relu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
 #define loom_PReLU(g, ...) loom_layer_prelu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))

@@ -7,6 +7,7 @@
 
 #define NO_PARAM {0, 0, 0}
 static const lm_activation_info table[] = {
+    [LOOM_ACTIVATION_DEFAULT] = {"linear", LM_F_LINEAR, NO_PARAM, true}, /* as an op takes it */
     [LOOM_LINEAR] = {"linear", LM_F_LINEAR, NO_PARAM, true},
     [LOOM_RELU] = {"relu", LM_F_RELU, {0, 0, INFINITY}, true},
     [LOOM_SIGMOID] = {"sigmoid", LM_F_SIGMOID, NO_PARAM, true},
@@ -33,7 +34,7 @@ const lm_activation_info *lm_activation_get(loom_activation act) {
 int lm_activation_find(const char *name) {
   if (!name) return -1;
   if (!strcmp(name, "silu")) return LOOM_SWISH; /* Keras 3's name for swish */
-  for (int i = 0; i < LOOM_ACTIVATION_COUNT; ++i)
+  for (int i = LOOM_LINEAR; i < LOOM_ACTIVATION_COUNT; ++i)
     if (!strcmp(name, table[i].name)) return i;
   return -1;
 }
@@ -86,7 +87,7 @@ void lm_activation_finish(loom_activation act, float *y, size_t rows, size_t col
 
 const float *lm_activation_grad(loom_ctx *cx, const char *op, loom_activation act, const float *y,
                                 const float *dy, size_t rows, size_t cols) {
-  if (act == LOOM_LINEAR) return dy;
+  if (act == LOOM_LINEAR || act == LOOM_ACTIVATION_DEFAULT) return dy;
   const size_t n = rows * cols;
   float *dz = lm_scratch_f32(cx, op, (int64_t)n, 1);
   if (!dz) return NULL;
@@ -106,6 +107,7 @@ void lm_bias_grad(const float *dz, size_t rows, size_t cols, float *gb) {
 
 loom_tensor *lm_apply_activation(loom_ctx *cx, loom_tensor *z, loom_activation act) {
   switch (act) {
+    case LOOM_ACTIVATION_DEFAULT:
     case LOOM_LINEAR: return z;
     case LOOM_RELU: return loom_relu(cx, z);
     case LOOM_SIGMOID: return loom_sigmoid(cx, z);

@@ -4,7 +4,8 @@
 #include "ops/rnn.h"
 
 bool lm_rnn_acts(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, lm_rnn_act *act, lm_rnn_act *rec) {
-  const loom_activation want[2] = {cfg->activation, cfg->recurrent_activation};
+  const loom_activation want[2] = {cfg->activation ? cfg->activation : LOOM_TANH,
+                                   cfg->recurrent_activation ? cfg->recurrent_activation : LOOM_SIGMOID};
   lm_rnn_act *got[2] = {act, rec};
   for (int i = 0; i < 2; ++i) {
     const lm_activation_info *a = lm_activation_get(want[i]);

@@ -89,6 +89,7 @@ struct loom_layer {
     loom_separable_opts sep;
     loom_batch_norm_opts bn;
     loom_activation_layer_opts act;
+    loom_rnn_opts rnn;
     max_align_t align_;
     unsigned char bytes[LM_OPTS_MAX]; /* a kind registered from outside */
   } o;

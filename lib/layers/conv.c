@@ -9,6 +9,7 @@ static int conv_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
   lm_pair(c->kernel_size, 0), lm_pair(c->strides, 1);
   if (k->dims == 1) c->kernel_size[1] = 1, c->strides[1] = 1;
   if (!c->dilation_rate) c->dilation_rate = 1;
+  if (c->activation == LOOM_ACTIVATION_DEFAULT) c->activation = LOOM_LINEAR;
   if (c->filters <= 0 || c->kernel_size[0] <= 0 || c->kernel_size[1] <= 0 || c->strides[0] <= 0 ||
       c->strides[1] <= 0 || c->dilation_rate <= 0 || (unsigned)c->padding > LOOM_SAME ||
       !lm_activation_name(c->activation))

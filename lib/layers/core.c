@@ -7,8 +7,8 @@
 /* ---------------------------------------------------------------- Activation */
 
 static int activation_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
-  const loom_layer_opts *o = opts;
-  return lm_check_activation(g, k, o, o->activation) ? LOOM_OK : g->status;
+  loom_layer_opts *o = opts;
+  return lm_check_activation(g, k, o, &o->activation, LOOM_LINEAR) ? LOOM_OK : g->status;
 }
 
 static int activation_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,

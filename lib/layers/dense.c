@@ -4,9 +4,9 @@
 #include "ops/ops.h"
 
 static int dense_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
-  const loom_dense_opts *o = opts;
+  loom_dense_opts *o = opts;
   if (o->units <= 0) return lm_opts_fail(g, k, o, LOOM_EINVAL, "units must be > 0, got %d", o->units);
-  return lm_check_activation(g, k, o, o->activation) ? LOOM_OK : g->status;
+  return lm_check_activation(g, k, o, &o->activation, LOOM_LINEAR) ? LOOM_OK : g->status;
 }
 
 static int dense_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out,

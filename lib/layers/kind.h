@@ -33,6 +33,8 @@
   X(DROPOUT, dropout)                                                  \
   X(EMBEDDING, embedding)                                              \
   X(LSTM, lstm)                                                        \
+  X(GRU, gru)                                                          \
+  X(SIMPLE_RNN, simple_rnn)                                            \
   X(CONV1D, conv1d)                                                    \
   X(CONV2D, conv2d)                                                    \
   X(DEPTHWISE_CONV2D, depthwise_conv2d)                                \

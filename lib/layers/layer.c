@@ -51,9 +51,11 @@ const char *lm_activation_name(loom_activation act) {
   return a ? a->name : NULL;
 }
 
-bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation act) {
-  if (lm_activation_name(act)) return true;
-  lm_opts_fail(g, k, opts, LOOM_EINVAL, "unknown activation %d", (int)act);
+bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation *act,
+                         loom_activation keras_default) {
+  if (*act == LOOM_ACTIVATION_DEFAULT) *act = keras_default;
+  if (lm_activation_name(*act)) return true;
+  lm_opts_fail(g, k, opts, LOOM_EINVAL, "unknown activation %d", (int)*act);
   return false;
 }
 

@@ -14,8 +14,10 @@ bool lm_check_built_dim(loom_layer *l, const loom_node *x, int axis, int64_t wan
 /* build for layers whose one f32 output has their input's shape. */
 int lm_same_shape_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out,
                         loom_dtype *dt);
-/* A known activation, else an error naming the kind (and the layer). */
-bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation act);
+/* *act made concrete (LOOM_ACTIVATION_DEFAULT becomes keras_default) and known, else an
+ * error naming the kind (and the layer). */
+bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation *act,
+                         loom_activation keras_default);
 /* The activation applied by a layer forward, with logits kept when asked for and the
  * activation is softmax or sigmoid: f(cx, x, act) computes the layer's pre-activation
  * and activation fused; this splits them when logits are wanted. */

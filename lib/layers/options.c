@@ -159,8 +159,8 @@ static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void
         return;
       }
       char names[400] = "";
-      for (int a = 0; a < LOOM_ACTIVATION_COUNT; ++a)
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", a ? ", " : "",
+      for (int a = LOOM_LINEAR; a < LOOM_ACTIVATION_COUNT; ++a)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", a > LOOM_LINEAR ? ", " : "",
                  lm_activation_get((loom_activation)a)->name);
       return bad(r, p, "is \"%s\", which is no activation loom runs (%s)", s ? s : "(not a string)", names);
     }

@@ -62,6 +62,7 @@ static int sep_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
   loom_separable_opts *c = opts;
   lm_pair(c->kernel_size, 0), lm_pair(c->strides, 1);
   if (!c->depth_multiplier) c->depth_multiplier = 1;
+  if (c->activation == LOOM_ACTIVATION_DEFAULT) c->activation = LOOM_LINEAR;
   if ((k == &lm_kind_separable_conv2d && c->filters <= 0) || c->kernel_size[0] <= 0 ||
       c->kernel_size[1] <= 0 || c->strides[0] <= 0 || c->strides[1] <= 0 || c->depth_multiplier <= 0 ||
       (unsigned)c->padding > LOOM_SAME || !lm_activation_name(c->activation))

@@ -206,6 +206,10 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   round_trips(g, loom_Softmax(g, .axis = 1));
   round_trips(g, loom_PReLU(g));
   round_trips(g, loom_PReLU(g, .shared_axes = {1, 2}));
+  round_trips(g, loom_GRU(g, .units = 5));
+  round_trips(g, loom_GRU(g, .units = 2, .reset_after = LOOM_NO, .return_state = true, .activation = LOOM_RELU,
+                          .recurrent_activation = LOOM_HARD_SIGMOID, .use_bias = LOOM_NO));
+  round_trips(g, loom_SimpleRNN(g, .units = 3, .return_sequences = true, .go_backwards = true));
   loom_graph_free(g);
 }
 

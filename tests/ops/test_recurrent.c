@@ -93,7 +93,7 @@ Test(recurrent, bad_shapes_and_settings_are_refused) {
   loom_ctx_reset(cx);
   const loom_rnn_cfg soft = {LOOM_SOFTMAX, LOOM_SIGMOID, .reset_after = false};
   cr_assert_null(loom_gru(cx, x, NULL, k, r, NULL, &soft));
-  cr_assert(strstr(loom_ctx_error(cx), "activation 4 is not an elementwise activation"), "%s", loom_ctx_error(cx));
+  cr_assert(strstr(loom_ctx_error(cx), "activation 5 is not an elementwise activation"), "%s", loom_ctx_error(cx));
   loom_ctx_reset(cx);
   cr_assert_null(loom_simple_rnn(cx, x, NULL, k, r, NULL, &after));
   cr_assert(strstr(loom_ctx_error(cx), "loom_simple_rnn: input [2, 3, 4], kernel [4, 9], recurrent kernel [3, 9]"),

@@ -1,0 +1,95 @@
+/* recurrent.c - GRU and SimpleRNN (Keras' kernel glorot_uniform, recurrent_kernel
+ * orthogonal, bias zeros; GRU's gates z, r, h). Called on [x] or [x, initial_state];
+ * return_state adds the last state as a second output. */
+#include "lib/layers/layer.h"
+#include "ops/ops.h"
+
+static int rnn_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
+  loom_rnn_opts *o = opts;
+  if (o->units <= 0) return lm_opts_fail(g, k, o, LOOM_EINVAL, "units must be > 0, got %d", o->units);
+  if (!lm_check_activation(g, k, o, &o->activation, LOOM_TANH) ||
+      !lm_check_activation(g, k, o, &o->recurrent_activation, LOOM_SIGMOID))
+    return g->status;
+  if (o->activation == LOOM_SOFTMAX || o->recurrent_activation == LOOM_SOFTMAX)
+    return lm_opts_fail(g, k, o, LOOM_EINVAL, "softmax is not an elementwise activation: a cell cannot use it");
+  return LOOM_OK;
+}
+
+static int gates_of(const loom_layer *l) { return l->kind->id == LM_KIND_GRU ? 3 : 1; }
+static bool reset_after(const loom_layer *l) { return l->kind->id == LM_KIND_GRU && l->o.rnn.reset_after != LOOM_NO; }
+
+static int rnn_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out, loom_dtype *dt) {
+  (void)dt;
+  const loom_node *x = in[0];
+  if (!lm_check_input(l, in, 0, 3, 3, LOOM_F32) || !lm_check_known_last(l, x, "features")) return l->g->status;
+  const int64_t u = l->o.rnn.units, d = x->shape.d[2], gu = gates_of(l) * u;
+  if (n == 2) {
+    if (!lm_check_input(l, in, 1, 2, 2, LOOM_F32)) return l->g->status;
+    if (in[1]->shape.d[1] != u) {
+      char s[96];
+      return lm_layer_fail(l, LOOM_ESHAPE, "initial_state %s must be [batch, %lld units]",
+                           lm_shape_msg(&in[1]->shape, s, sizeof s), (long long)u);
+    }
+  }
+  if (l->built) {
+    if (!lm_check_built_dim(l, x, 2, l->w[0]->shape[0])) return l->g->status;
+  } else {
+    const int64_t ks[2] = {d, gu}, rs[2] = {u, gu}, b2[2] = {2, gu};
+    loom_tensor *k = lm_layer_add_weight(l, "kernel", 2, ks);
+    loom_tensor *r = k ? lm_layer_add_weight(l, "recurrent_kernel", 2, rs) : NULL;
+    if (!r) return l->g->status;
+    lm_init_glorot_uniform(l, k, (double)d, (double)gu);
+    if (lm_init_orthogonal(l, r)) return lm_layer_fail(l, LOOM_ENOMEM, "out of memory drawing the recurrent kernel");
+    if (l->o.rnn.use_bias != LOOM_NO &&
+        !(reset_after(l) ? lm_layer_add_weight(l, "bias", 2, b2) : lm_layer_add_weight(l, "bias", 1, &gu)))
+      return l->g->status;
+  }
+  out[0] = l->o.rnn.return_sequences ? (lm_shape){3, {LOOM_NONE, x->shape.d[1], u}} : (lm_shape){2, {LOOM_NONE, u}};
+  if (l->o.rnn.return_state) {
+    *n_out = 2;
+    out[1] = (lm_shape){2, {LOOM_NONE, u}};
+  }
+  return LOOM_OK;
+}
+
+static int rnn_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in, loom_tensor **out,
+                       loom_tensor **logits) {
+  (void)logits;
+  const loom_rnn_opts *o = &l->o.rnn;
+  const loom_rnn_cfg cfg = {.activation = o->activation, .recurrent_activation = o->recurrent_activation,
+                            .return_sequences = o->return_sequences, .go_backwards = o->go_backwards,
+                            .reset_after = reset_after(l)};
+  loom_tensor *h0 = n > 1 ? in[1] : NULL, *bias = l->n_weights > 2 ? l->w[2] : NULL;
+  out[0] = l->kind->id == LM_KIND_GRU ? loom_gru(run->cx, in[0], h0, l->w[0], l->w[1], bias, &cfg)
+                                      : loom_simple_rnn(run->cx, in[0], h0, l->w[0], l->w[1], bias, &cfg);
+  if (o->return_state) out[1] = o->return_sequences ? loom_last_step(run->cx, out[0]) : out[0];
+  return loom_ctx_status(run->cx);
+}
+
+#define RNN_OPT(field, key, type, lo, hi) LM_OPT(loom_rnn_opts, field, key, type, lo, hi)
+#define RNN_OPTS_COMMON                                                    \
+  RNN_OPT(units, "units", LM_OPT_INT, 1, 1 << 24),                         \
+  RNN_OPT(activation, "activation", LM_OPT_ACTIVATION, 0, 0),              \
+  RNN_OPT(recurrent_activation, "recurrent_activation", LM_OPT_ACTIVATION, 0, 0), \
+  RNN_OPT(use_bias, "use_bias", LM_OPT_FLAG, 0, 0),                        \
+  RNN_OPT(return_sequences, "return_sequences", LM_OPT_BOOL, 0, 0),        \
+  RNN_OPT(return_state, "return_state", LM_OPT_BOOL, 0, 0),                \
+  RNN_OPT(go_backwards, "go_backwards", LM_OPT_BOOL, 0, 0)
+
+static const lm_opt gru_opts[] = {RNN_OPTS_COMMON, RNN_OPT(reset_after, "reset_after", LM_OPT_FLAG, 0, 0),
+                                  LM_OPTS_END};
+static const lm_opt simple_rnn_opts[] = {RNN_OPTS_COMMON, LM_OPTS_END};
+
+#define RNN_KIND                                                                           \
+  .min_in = 1, .max_in = 2, .opts_size = sizeof(loom_rnn_opts),                           \
+  .name_offset = offsetof(loom_rnn_opts, name), .check = rnn_check, .build = rnn_build,   \
+  .forward = rnn_forward
+
+const lm_layer_kind lm_kind_gru = {.id = LM_KIND_GRU, .class_name = "GRU", .prefix = "gru", .opts = gru_opts, RNN_KIND};
+const lm_layer_kind lm_kind_simple_rnn = {.id = LM_KIND_SIMPLE_RNN, .class_name = "SimpleRNN",
+                                          .prefix = "simple_rnn", .opts = simple_rnn_opts, RNN_KIND};
+
+loom_layer *loom_layer_gru(loom_graph *g, const loom_rnn_opts *o) { return lm_layer_make(g, &lm_kind_gru, o); }
+loom_layer *loom_layer_simple_rnn(loom_graph *g, const loom_rnn_opts *o) {
+  return lm_layer_make(g, &lm_kind_simple_rnn, o);
+}
