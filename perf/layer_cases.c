@@ -10,6 +10,8 @@ void layer_case_run(void *p) {
   loom_ctx_set_training(c->cx, c->backward);
   loom_tensor *y = c->kind == LAYER_CONV2D ? loom_conv2d(c->cx, c->x, c->kernel, c->bias, 1, 1, 1, 1, LOOM_SAME, LOOM_RELU)
                  : c->kind == LAYER_CONV1D ? loom_conv1d(c->cx, c->x, c->kernel, c->bias, 1, 1, LOOM_VALID, LOOM_RELU)
+                 : c->kind == LAYER_GRU ? loom_gru(c->cx, c->x, NULL, c->kernel, c->rk, c->bias,
+                                                   &(loom_rnn_cfg){.reset_after = true})
                                 : loom_lstm(c->cx, c->x, c->kernel, c->rk, c->bias, false, false);
   if (!y) {
     fprintf(stderr, "%s: %s\n", c->name, loom_ctx_error(c->cx));
@@ -45,14 +47,15 @@ void layer_case_prepare(layer_case *c) {
     c->kernel = filled(a, 3, sk, 0.05f, 2);
     ysize = c->b * (c->w - c->k + 1) * c->cout;
   } else {
-    const int64_t sx[3] = {c->b, c->w, c->cin}, sk[2] = {c->cin, 4 * c->cout}, su[2] = {c->cout, 4 * c->cout};
+    const int64_t g = c->kind == LAYER_GRU ? 3 : 4;
+    const int64_t sx[3] = {c->b, c->w, c->cin}, sk[2] = {c->cin, g * c->cout}, su[2] = {c->cout, g * c->cout};
     c->x = filled(a, 3, sx, 1.0f, 1);
     c->kernel = filled(a, 2, sk, 0.1f, 2);
     c->rk = filled(a, 2, su, 0.1f, 3);
     ysize = c->b * c->cout;
   }
-  const int64_t sb[1] = {c->kind == LAYER_LSTM ? 4 * c->cout : c->cout};
-  c->bias = filled(a, 1, sb, 0.1f, 4);
+  const int64_t sb[2] = {c->kind == LAYER_LSTM ? 4 * c->cout : c->kind == LAYER_GRU ? 2 : c->cout, 3 * c->cout};
+  c->bias = filled(a, c->kind == LAYER_GRU ? 2 : 1, sb, 0.1f, 4);
   c->seed = malloc((size_t)ysize * sizeof(float));
   for (int64_t i = 0; i < ysize; ++i) c->seed[i] = 1e-3f;
 }

@@ -1,6 +1,6 @@
 /* layer_cases.h - one layer's forward or forward+backward as a benchmark case (raw ops on
  * a ctx, a constant gradient seed): Conv2D 3x3 'same' + ReLU, Conv1D 'valid' + ReLU, LSTM
- * (last state). Shared by layers.c and the perf-check suite. */
+ * (last state), GRU (reset_after, last state). Shared by layers.c and the perf-check suite. */
 #ifndef LOOM_PERF_LAYER_CASES_H
 #define LOOM_PERF_LAYER_CASES_H
 
@@ -9,7 +9,7 @@
 
 #include "loom.h"
 
-typedef enum { LAYER_CONV2D, LAYER_CONV1D, LAYER_LSTM } layer_kind;
+typedef enum { LAYER_CONV2D, LAYER_CONV1D, LAYER_LSTM, LAYER_GRU } layer_kind;
 
 typedef struct layer_case {
   const char *name;

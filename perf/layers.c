@@ -46,6 +46,7 @@ int main(int argc, char **argv) {
       {"conv1d_k5_256_L100_b64", LAYER_CONV1D, 64, 1, 100, 256, 256, 5, false, 0, 0, 0, 0, 0, 0, 0},
       {"lstm_64to32_T100_b128", LAYER_LSTM, 128, 1, 100, 64, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
       {"lstm_128to32_T100_b128", LAYER_LSTM, 128, 1, 100, 128, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
+      {"gru_64to32_T100_b128", LAYER_GRU, 128, 1, 100, 64, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
   };
   bench_report report = {.suite = "layers"};
   printf("loom %s layers: SIMD %s, %d threads\n", loom_version(), loom_simd_target(), loom_get_num_threads());

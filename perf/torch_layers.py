@@ -43,3 +43,4 @@ run("conv2d_3x3_128_32x32_b32", nn.Sequential(nn.Conv2d(128, 128, 3, padding=1),
 run("conv1d_k5_256_L100_b64", nn.Sequential(nn.Conv1d(256, 256, 5), nn.ReLU()), torch.randn(64, 256, 100))
 for d in (64, 128):
     run("lstm_%dto32_T100_b128" % d, nn.LSTM(d, 32, batch_first=True), torch.randn(128, 100, d), True)
+run("gru_64to32_T100_b128", nn.GRU(64, 32, batch_first=True), torch.randn(128, 100, 64), True)
