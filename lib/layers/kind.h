@@ -8,7 +8,7 @@
  * and what BatchNormalization folding may do with it. Graph, model, compile, fold, summary,
  * save and load ask the descriptor; nothing else compares class names.
  *
- * Adding a kind: write its file in lib/layers/ (copy lib/layers/flatten.c), add one line
+ * Adding a kind: write its file in lib/layers/ (copy lib/layers/dense.c), add one line
  * to LM_LAYER_KINDS below, declare its constructor in loom.h. A kind defined outside the
  * library (a test, a user's program linking libloom.a) is added with lm_kind_register. */
 #ifndef LOOM_LIB_LAYERS_KIND_H
