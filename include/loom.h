@@ -228,6 +228,11 @@ LOOM_API loom_tensor *loom_dense(loom_ctx *cx, loom_tensor *x, loom_tensor *kern
  * dims equal. */
 LOOM_API loom_tensor *loom_add_n(loom_ctx *cx, int n, loom_tensor *const *xs);
 LOOM_API loom_tensor *loom_concatenate(loom_ctx *cx, int n, loom_tensor *const *xs, int axis);
+/* Keras average, maximum and minimum of n tensors of one shape, elementwise; the gradient
+ * of maximum / minimum goes to the first input holding the extreme. */
+LOOM_API loom_tensor *loom_average_n(loom_ctx *cx, int n, loom_tensor *const *xs);
+LOOM_API loom_tensor *loom_maximum_n(loom_ctx *cx, int n, loom_tensor *const *xs);
+LOOM_API loom_tensor *loom_minimum_n(loom_ctx *cx, int n, loom_tensor *const *xs);
 
 /* Rows of table [vocab, dim] picked by i32 ids of any shape -> [ids..., dim]. An id
  * outside [0, vocab) is an error, not a read past the table. */
@@ -547,6 +552,12 @@ LOOM_API loom_layer *loom_layer_softmax(loom_graph *g, const loom_activation_lay
 LOOM_API loom_layer *loom_layer_flatten(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_dropout(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_add(loom_graph *g, const loom_layer_opts *o);
+/* Subtract (two inputs), Multiply, Average, Maximum, Minimum: inputs of one shape. */
+LOOM_API loom_layer *loom_layer_subtract(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_multiply(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_average(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_maximum(loom_graph *g, const loom_layer_opts *o);
+LOOM_API loom_layer *loom_layer_minimum(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts *o);
 
 #define loom_Dense(g, ...) loom_layer_dense(g, LOOM_OPTS_(loom_dense_opts, __VA_ARGS__))
@@ -585,6 +596,11 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_Flatten(g, ...) loom_layer_flatten(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Dropout(g, ...) loom_layer_dropout(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Add(g, ...) loom_layer_add(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Subtract(g, ...) loom_layer_subtract(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Multiply(g, ...) loom_layer_multiply(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Average(g, ...) loom_layer_average(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Maximum(g, ...) loom_layer_maximum(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Minimum(g, ...) loom_layer_minimum(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Concatenate(g, ...) loom_layer_concatenate(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 
 /* Apply a layer (or a model, through loom_model_layer) to nodes: layer(x), layer([a, b]).

@@ -49,6 +49,11 @@
   X(GLOBAL_AVERAGE_POOLING1D, global_average_pooling1d)                \
   X(GLOBAL_AVERAGE_POOLING2D, global_average_pooling2d)                \
   X(ADD, add)                                                          \
+  X(SUBTRACT, subtract)                                                \
+  X(MULTIPLY, multiply)                                                \
+  X(AVERAGE, average)                                                  \
+  X(MAXIMUM, maximum)                                                  \
+  X(MINIMUM, minimum)                                                  \
   X(CONCATENATE, concatenate)
 
 typedef enum lm_kind_id {

@@ -1,4 +1,5 @@
-/* layer_merge.c - Add and Concatenate over several inputs. */
+/* merge.c - the merges: Add, Subtract, Multiply, Average, Maximum, Minimum (inputs of one
+ * shape) and Concatenate. */
 #include "lib/layers/layer.h"
 #include "ops/ops.h"
 
@@ -21,7 +22,7 @@ static int add_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_
   for (int i = 1; i < n; ++i) {
     bool fit = in[i]->shape.rank == out->rank;
     for (int k = 0; fit && k < out->rank; ++k) fit = dims_fit(out->d[k], in[i]->shape.d[k]);
-    if (!fit) return shape_mismatch(l, in[0], in[i], i, "add needs one shape");
+    if (!fit) return shape_mismatch(l, in[0], in[i], i, "the inputs must have one shape");
     for (int k = 0; k < out->rank; ++k)
       if (out->d[k] == LOOM_NONE) out->d[k] = in[i]->shape.d[k];
   }
@@ -44,6 +45,37 @@ const lm_layer_kind lm_kind_add = {.id = LM_KIND_ADD, .class_name = "Add", .pref
 loom_layer *loom_layer_add(loom_graph *g, const loom_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_add, o);
 }
+
+/* The other elementwise merges: one forward by kind, sharing Add's shape rule. */
+static int elementwise_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
+                               loom_tensor **out, loom_tensor **logits) {
+  (void)logits;
+  loom_ctx *cx = run->cx;
+  switch (l->kind->id) {
+    case LM_KIND_SUBTRACT: out[0] = loom_sub(cx, in[0], in[1]); break;
+    case LM_KIND_MULTIPLY:
+      out[0] = in[0];
+      for (int i = 1; i < n; ++i) out[0] = loom_mul(cx, out[0], in[i]);
+      break;
+    case LM_KIND_AVERAGE: out[0] = loom_average_n(cx, n, in); break;
+    case LM_KIND_MAXIMUM: out[0] = loom_maximum_n(cx, n, in); break;
+    default: out[0] = loom_minimum_n(cx, n, in); break;
+  }
+  return loom_ctx_status(cx);
+}
+
+#define ELEMENTWISE_KIND(ID, cls, pre, max)                                                  \
+  const lm_layer_kind lm_kind_##pre = {.id = LM_KIND_##ID, .class_name = cls, .prefix = #pre, \
+                                       .min_in = 2, .max_in = max, MERGE_OPTS, .build = add_build, \
+                                       .forward = elementwise_forward};                      \
+  loom_layer *loom_layer_##pre(loom_graph *g, const loom_layer_opts *o) {                    \
+    return lm_layer_make(g, &lm_kind_##pre, o);                                              \
+  }
+ELEMENTWISE_KIND(SUBTRACT, "Subtract", subtract, 2)
+ELEMENTWISE_KIND(MULTIPLY, "Multiply", multiply, LOOM_MAX_IO)
+ELEMENTWISE_KIND(AVERAGE, "Average", average, LOOM_MAX_IO)
+ELEMENTWISE_KIND(MAXIMUM, "Maximum", maximum, LOOM_MAX_IO)
+ELEMENTWISE_KIND(MINIMUM, "Minimum", minimum, LOOM_MAX_IO)
 
 static int concat_axis(const loom_layer *l, int rank) {
   const int axis = l->o.misc.axis;

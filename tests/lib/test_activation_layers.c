@@ -169,3 +169,37 @@ Test(act_layers, bad_options_and_inputs_name_the_layer) {
             loom_graph_error(g));
   loom_graph_free(g);
 }
+
+/* The elementwise merges against their formulas, on two and three inputs. */
+Test(act_layers, elementwise_merges) {
+  loom_graph *g = loom_graph_new(1);
+  loom_node *a = loom_Input(g, .shape = {4}), *b = loom_Input(g, .shape = {4}), *c = loom_Input(g, .shape = {4});
+  loom_node *outs[5] = {
+      loom_call_list(loom_Subtract(g), a, b), loom_call_list(loom_Multiply(g), a, b, c),
+      loom_call_list(loom_Average(g), a, b, c), loom_call_list(loom_Maximum(g), a, b, c),
+      loom_call_list(loom_Minimum(g), a, b)};
+  loom_model *m = loom_Model(g, .inputs = {a, b, c}, .outputs = {outs[0], outs[1], outs[2], outs[3], outs[4]});
+  cr_assert(m, "%s", loom_graph_error(g));
+  const int64_t s[2] = {3, 4};
+  loom_tensor *x[3] = {tu_tensor(arena, 2, s, -2, 2, 1), tu_tensor(arena, 2, s, -2, 2, 2), tu_tensor(arena, 2, s, -2, 2, 3)};
+  loom_tensor *y[5];
+  cr_assert_eq(loom_predict(m, arena, y, .x = {x[0], x[1], x[2]}), LOOM_OK, "%s", loom_graph_error(g));
+  for (int i = 0; i < 12; ++i) {
+    const float p = loom_tensor_f32(x[0])[i], q = loom_tensor_f32(x[1])[i], r = loom_tensor_f32(x[2])[i];
+    const float want[5] = {p - q, p * q * r, (p + q + r) / 3, fmaxf(p, fmaxf(q, r)), fminf(p, q)};
+    for (int k = 0; k < 5; ++k)
+      cr_assert(tu_close(loom_tensor_f32(y[k])[i], want[k], 1e-6, 1e-6), "merge %d [%d]: %g, want %g", k, i,
+                loom_tensor_f32(y[k])[i], want[k]);
+  }
+  cr_assert_null(loom_call_list(loom_Subtract(g, .name = "diff"), a, b, c));
+  cr_assert(strstr(loom_graph_error(g), "diff") && strstr(loom_graph_error(g), "takes 2 inputs, got 3"), "%s",
+            loom_graph_error(g));
+  loom_graph_free(g);
+  g = loom_graph_new(1); /* a graph keeps its first error */
+  a = loom_Input(g, .shape = {4});
+  loom_node *d = loom_Input(g, .shape = {5});
+  cr_assert_null(loom_call_list(loom_Maximum(g, .name = "mx"), a, d));
+  cr_assert(strstr(loom_graph_error(g), "input 0 [None, 4] and input 1 [None, 5] do not fit: the inputs must have one shape"),
+            "%s", loom_graph_error(g));
+  loom_graph_free(g);
+}

@@ -210,6 +210,11 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   round_trips(g, loom_GRU(g, .units = 2, .reset_after = LOOM_NO, .return_state = true, .activation = LOOM_RELU,
                           .recurrent_activation = LOOM_HARD_SIGMOID, .use_bias = LOOM_NO));
   round_trips(g, loom_SimpleRNN(g, .units = 3, .return_sequences = true, .go_backwards = true));
+  round_trips(g, loom_Subtract(g));
+  round_trips(g, loom_Multiply(g));
+  round_trips(g, loom_Average(g));
+  round_trips(g, loom_Maximum(g));
+  round_trips(g, loom_Minimum(g));
   loom_graph_free(g);
 }
 

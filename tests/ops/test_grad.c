@@ -198,3 +198,21 @@ Test(grad, softmax_axis) {
   loom_tensor *x = T(2, s1, 240);
   gc_check("softmax_axis 0 of [1, 7]", apply_softmax_axis, &x, 1, (void *)&zero);
 }
+
+/* Average, Maximum, Minimum of three inputs whose elements differ by >= 0.2 (no ties
+ * within the finite difference's reach). */
+typedef loom_tensor *(*nary_op)(loom_ctx *, int, loom_tensor *const *);
+static loom_tensor *apply_nary(loom_ctx *cx, loom_tensor **in, void *op) { return ((nary_op)op)(cx, 3, in); }
+Test(grad, average_maximum_minimum) {
+  const int64_t s[3] = {2, 3, 5};
+  const nary_op ops[3] = {loom_average_n, loom_maximum_n, loom_minimum_n};
+  for (int o = 0; o < 3; ++o) {
+    loom_tensor *in[3], *base = T(3, s, 300 + o);
+    for (int i = 0; i < 3; ++i) {
+      in[i] = T(3, s, 310 + i);
+      for (int64_t j = 0; j < base->size; ++j)
+        loom_tensor_f32(in[i])[j] = loom_tensor_f32(base)[j] + 0.2f * (float)((i + j) % 3);
+    }
+    gc_check(o == 0 ? "average" : o == 1 ? "maximum" : "minimum", apply_nary, in, 3, (void *)ops[o]);
+  }
+}
