@@ -17,18 +17,7 @@ static int add_n_backward(loom_ctx *cx, const lm_rec *r) {
 }
 
 loom_tensor *loom_add_n(loom_ctx *cx, int n, loom_tensor *const *xs) {
-  if (cx && (n < 1 || !xs)) {
-    lm_fail(cx, LOOM_EINVAL, op, "needs at least one input (n = %d)", n);
-    return NULL;
-  }
-  if (!lm_inputs_ok(cx, op, n, xs)) return NULL;
-  for (int i = 1; i < n; ++i)
-    if (!lm_same_shape(xs[0], xs[i])) {
-      char s0[96], si[96];
-      lm_fail(cx, LOOM_ESHAPE, op, "input %d is %s but input 0 is %s (expected one shape)", i,
-              lm_shape_str(xs[i], si, sizeof si), lm_shape_str(xs[0], s0, sizeof s0));
-      return NULL;
-    }
+  if (!lm_merge_inputs_ok(cx, op, n, xs)) return NULL;
   loom_tensor *y = lm_out(cx, op, xs[0]->rank, xs[0]->shape);
   if (!y) return NULL;
   const size_t size = (size_t)y->size;

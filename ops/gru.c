@@ -157,10 +157,8 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
     st = lm_sgemm(true, false, (size_t)D, (size_t)G, rows, 1.0f, s->xs, (size_t)D, dz, (size_t)G, 1.0f, gw, (size_t)G, NULL);
   }
   if (st == LOOM_OK && gu) {
-    float *hp = lm_scratch_f32(cx, op, (int64_t)rows, U); /* h_{t-1} rows lined up with dz */
+    const float *hp = lm_rnn_prev_states(cx, op, s->h, B, T, U);
     if (!hp) return cx->status;
-    for (int64_t bi = 0; bi < B; ++bi)
-      memcpy(hp + bi * T * U, s->h + bi * (T + 1) * U, (size_t)(T * U) * sizeof(float));
     if (ra) {
       st = lm_sgemm(true, false, Us, (size_t)G, rows, 1.0f, hp, Us, drec, (size_t)G, 1.0f, gu, (size_t)G, NULL);
     } else {
@@ -173,16 +171,7 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
     lm_bias_grad(dz, rows, (size_t)G, gb);
     if (ra) lm_bias_grad(drec, rows, (size_t)G, gb + G);
   }
-  if (st == LOOM_OK && gx) {
-    if (!s->cfg.go_backwards) {
-      st = lm_sgemm(false, true, rows, (size_t)D, (size_t)G, 1.0f, dz, (size_t)G, w->data, (size_t)G, 1.0f, gx, (size_t)D, NULL);
-    } else {
-      float *dxs = lm_scratch_f32(cx, op, (int64_t)rows, D);
-      if (!dxs) return cx->status;
-      st = lm_sgemm(false, true, rows, (size_t)D, (size_t)G, 1.0f, dz, (size_t)G, w->data, (size_t)G, 0.0f, dxs, (size_t)D, NULL);
-      if (st == LOOM_OK) lm_rnn_add_dx(dxs, gx, B, T, D, true);
-    }
-  }
+  if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, dz, w, gx, B, T, s->cfg.go_backwards);
   lm_arena_rewind(cx->arena, mark);
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }

@@ -7,7 +7,7 @@
  * kept batch-major ([batch, steps, ...]); a step is a strided slice. */
 #include <string.h>
 
-#include "ops/act.h"
+#include "ops/rnn.h"
 #include "simd/simd.h"
 
 static const char op[] = "loom_lstm";
@@ -21,8 +21,6 @@ typedef struct {
   const float *xs; /* x in step order: x itself, or its time-reversed copy */
 } lstm_state;
 
-/* The step's input row: step s reads x at time s, or from the end when going backwards. */
-static int64_t time_of(const lstm_state *s, int64_t step) { return s->back ? s->t - 1 - step : step; }
 
 static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
   const lstm_state *s = r->saved;
@@ -62,10 +60,8 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
     /* dU = H_prev^T . dZ as one GEMM: H_prev (h_{-1} .. h_{t-2} of every sample) gathered
      * into rows that line up with dZ's */
     float *gu = lm_grad(cx, u);
-    float *hp = gu ? lm_scratch_f32(cx, op, (int64_t)rows, U) : NULL;
+    const float *hp = gu ? lm_rnn_prev_states(cx, op, s->h, B, T, U) : NULL;
     if (!hp) return cx->status;
-    for (int64_t bi = 0; bi < B; ++bi)
-      memcpy(hp + bi * T * U, s->h + bi * (T + 1) * U, (size_t)(T * U) * sizeof(float));
     st = lm_sgemm(true, false, (size_t)U, (size_t)G, rows, 1.0f, hp, (size_t)U, dz, (size_t)G, 1.0f,
                   gu, (size_t)G, NULL);
   }
@@ -77,16 +73,7 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
   if (st == LOOM_OK && x->requires_grad) {
     float *gx = lm_grad(cx, x);
     if (!gx) return cx->status;
-    if (!s->back) {
-      st = lm_sgemm(false, true, rows, (size_t)D, (size_t)G, 1.0f, dz, (size_t)G, w->data, (size_t)G, 1.0f, gx, (size_t)D, NULL);
-    } else {
-      float *dxs = lm_scratch_f32(cx, op, (int64_t)rows, D);
-      if (!dxs) return cx->status;
-      st = lm_sgemm(false, true, rows, (size_t)D, (size_t)G, 1.0f, dz, (size_t)G, w->data, (size_t)G, 0.0f, dxs, (size_t)D, NULL);
-      for (int64_t bi = 0; bi < B && st == LOOM_OK; ++bi)
-        for (int64_t step = 0; step < T; ++step)
-          lm_k_axpy(1.0f, dxs + (bi * T + step) * D, gx + (bi * T + time_of(s, step)) * D, (size_t)D);
-    }
+    st = lm_rnn_input_grad(cx, op, dz, w, gx, B, T, s->back);
   }
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }
@@ -129,15 +116,8 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
   }
   *s = (lstm_state){B, T, D, U, return_sequences, go_backwards, gates, c, h, NULL};
   /* input projection of every step at once, into the gate rows (by step) */
-  const float *xs = x->data;
-  if (go_backwards) {
-    float *xr = lm_scratch_f32(cx, op, B * T, D);
-    if (!xr) return NULL;
-    for (int64_t bi = 0; bi < B; ++bi)
-      for (int64_t step = 0; step < T; ++step)
-        memcpy(xr + (bi * T + step) * D, xs + (bi * T + time_of(s, step)) * D, (size_t)D * sizeof(float));
-    xs = xr;
-  }
+  const float *xs = lm_rnn_steps(cx, op, x, go_backwards);
+  if (!xs) return NULL;
   s->xs = xs;
   const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, LM_ACT_NONE};
   int st = lm_sgemm(false, false, (size_t)(B * T), (size_t)G, (size_t)D, 1.0f, xs, (size_t)D,
@@ -161,12 +141,6 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
     lm_fail(cx, st, op, "%s", loom_last_error());
     return NULL;
   }
-  float *out = y->data;
-  for (int64_t bi = 0; bi < B; ++bi) {
-    if (return_sequences)
-      memcpy(out + bi * T * U, h + (bi * (T + 1) + 1) * U, (size_t)(T * U) * sizeof(float));
-    else
-      memcpy(out + bi * U, h + (bi * (T + 1) + T) * U, (size_t)U * sizeof(float));
-  }
+  lm_rnn_output(h, y->data, B, T, U, return_sequences);
   return lm_record(cx, op, lstm_backward, y, n_in, in, s);
 }

@@ -34,18 +34,7 @@ static int merge_backward(loom_ctx *cx, const lm_rec *r) {
 
 static loom_tensor *merge_n(loom_ctx *cx, merge_kind kind, int n, loom_tensor *const *xs) {
   const char *op = op_names[kind];
-  if (cx && (n < 1 || !xs)) {
-    lm_fail(cx, LOOM_EINVAL, op, "needs at least one input (n = %d)", n);
-    return NULL;
-  }
-  if (!lm_inputs_ok(cx, op, n, xs)) return NULL;
-  for (int i = 1; i < n; ++i)
-    if (!lm_same_shape(xs[0], xs[i])) {
-      char s0[96], si[96];
-      lm_fail(cx, LOOM_ESHAPE, op, "input %d is %s but input 0 is %s (expected one shape)", i,
-              lm_shape_str(xs[i], si, sizeof si), lm_shape_str(xs[0], s0, sizeof s0));
-      return NULL;
-    }
+  if (!lm_merge_inputs_ok(cx, op, n, xs)) return NULL;
   loom_tensor *y = lm_out(cx, op, xs[0]->rank, xs[0]->shape);
   merge_saved *s = y ? lm_scratch(cx, op, sizeof *s) : NULL;
   if (!s) return NULL;

@@ -129,5 +129,8 @@ float *lm_grad_fresh(loom_ctx *cx, loom_tensor *t, bool *fresh);
 /* "[2, 3]" */
 const char *lm_shape_str(const loom_tensor *t, char *buf, size_t cap);
 bool lm_same_shape(const loom_tensor *a, const loom_tensor *b);
+/* The n-ary merges' input check: n >= 1 inputs that pass lm_inputs_ok and share one
+ * shape; false with the ctx's error naming op and the first input that differs. */
+bool lm_merge_inputs_ok(loom_ctx *cx, const char *op, int n, loom_tensor *const *xs);
 
 #endif

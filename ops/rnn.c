@@ -31,10 +31,24 @@ const float *lm_rnn_steps(loom_ctx *cx, const char *op, const loom_tensor *x, bo
   return xr;
 }
 
-void lm_rnn_add_dx(const float *dxs, float *gx, int64_t b, int64_t t, int64_t d, bool back) {
-  for (int64_t bi = 0; bi < b; ++bi)
+int lm_rnn_input_grad(loom_ctx *cx, const char *op, const float *dz, const loom_tensor *w, float *gx,
+                      int64_t b, int64_t t, bool back) {
+  const size_t rows = (size_t)(b * t), d = (size_t)w->shape[0], g = (size_t)w->shape[1];
+  if (!back) return lm_sgemm(false, true, rows, d, g, 1.0f, dz, g, w->data, g, 1.0f, gx, d, NULL);
+  float *dxs = lm_scratch_f32(cx, op, (int64_t)rows, (int64_t)d);
+  if (!dxs) return cx->status;
+  const int st = lm_sgemm(false, true, rows, d, g, 1.0f, dz, g, w->data, g, 0.0f, dxs, d, NULL);
+  for (int64_t bi = 0; bi < b && st == LOOM_OK; ++bi)
     for (int64_t s = 0; s < t; ++s)
-      lm_k_axpy(1.0f, dxs + (bi * t + s) * d, gx + (bi * t + (back ? t - 1 - s : s)) * d, (size_t)d);
+      lm_k_axpy(1.0f, dxs + (bi * t + s) * (int64_t)d, gx + (bi * t + t - 1 - s) * (int64_t)d, d);
+  return st;
+}
+
+float *lm_rnn_prev_states(loom_ctx *cx, const char *op, const float *h, int64_t b, int64_t t, int64_t u) {
+  float *hp = lm_scratch_f32(cx, op, b * t, u);
+  if (!hp) return NULL;
+  for (int64_t bi = 0; bi < b; ++bi) memcpy(hp + bi * t * u, h + bi * (t + 1) * u, (size_t)(t * u) * sizeof(float));
+  return hp;
 }
 
 void lm_rnn_output(const float *h, float *y, int64_t b, int64_t t, int64_t u, bool seq) {

@@ -16,8 +16,14 @@ typedef struct lm_rnn_act {
 bool lm_rnn_acts(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, lm_rnn_act *act, lm_rnn_act *rec);
 /* x [b, t, d] in step order: x itself, or a time-reversed copy in scratch (go_backwards). */
 const float *lm_rnn_steps(loom_ctx *cx, const char *op, const loom_tensor *x, bool back);
-/* gx (time order) += dxs (step order) [b, t, d]. */
-void lm_rnn_add_dx(const float *dxs, float *gx, int64_t b, int64_t t, int64_t d, bool back);
+/* gx (time order) += dz . W^T, dz [b, t, gates] by step, kernel w [d, gates]: the input
+ * gradient, put back in time order when the steps ran backwards. LOOM_OK or an error. */
+int lm_rnn_input_grad(loom_ctx *cx, const char *op, const float *dz, const loom_tensor *w, float *gx,
+                      int64_t b, int64_t t, bool back);
+/* The states h_{-1} .. h_{t-2} of every sample, gathered from h [b, t + 1, u] into rows
+ * that line up with the steps' [b, t, ...] rows (for dU = H_prev^T . dZ); NULL with the
+ * ctx's error. */
+float *lm_rnn_prev_states(loom_ctx *cx, const char *op, const float *h, int64_t b, int64_t t, int64_t u);
 /* The output from the states h [b, t + 1, u] (h_{-1} first): every h_t, or the last. */
 void lm_rnn_output(const float *h, float *y, int64_t b, int64_t t, int64_t u, bool seq);
 /* h0 (or zeros) into the first state of each sample of h [b, t + 1, u]. */

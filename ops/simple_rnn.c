@@ -49,23 +49,12 @@ static int rnn_backward(loom_ctx *cx, const lm_rec *r) {
   if (st == LOOM_OK && gw)
     st = lm_sgemm(true, false, (size_t)D, (size_t)U, rows, 1.0f, s->xs, (size_t)D, dz, (size_t)U, 1.0f, gw, (size_t)U, NULL);
   if (st == LOOM_OK && gu) {
-    float *hp = lm_scratch_f32(cx, op, (int64_t)rows, U);
+    const float *hp = lm_rnn_prev_states(cx, op, s->h, B, T, U);
     if (!hp) return cx->status;
-    for (int64_t bi = 0; bi < B; ++bi)
-      memcpy(hp + bi * T * U, s->h + bi * (T + 1) * U, (size_t)(T * U) * sizeof(float));
     st = lm_sgemm(true, false, (size_t)U, (size_t)U, rows, 1.0f, hp, (size_t)U, dz, (size_t)U, 1.0f, gu, (size_t)U, NULL);
   }
   if (st == LOOM_OK && gb) lm_bias_grad(dz, rows, (size_t)U, gb);
-  if (st == LOOM_OK && gx) {
-    if (!s->cfg.go_backwards) {
-      st = lm_sgemm(false, true, rows, (size_t)D, (size_t)U, 1.0f, dz, (size_t)U, w->data, (size_t)U, 1.0f, gx, (size_t)D, NULL);
-    } else {
-      float *dxs = lm_scratch_f32(cx, op, (int64_t)rows, D);
-      if (!dxs) return cx->status;
-      st = lm_sgemm(false, true, rows, (size_t)D, (size_t)U, 1.0f, dz, (size_t)U, w->data, (size_t)U, 0.0f, dxs, (size_t)D, NULL);
-      if (st == LOOM_OK) lm_rnn_add_dx(dxs, gx, B, T, D, true);
-    }
-  }
+  if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, dz, w, gx, B, T, s->cfg.go_backwards);
   lm_arena_rewind(cx->arena, mark);
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }

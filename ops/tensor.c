@@ -99,3 +99,19 @@ bool lm_same_shape(const loom_tensor *a, const loom_tensor *b) {
     if (a->shape[i] != b->shape[i]) return false;
   return true;
 }
+
+bool lm_merge_inputs_ok(loom_ctx *cx, const char *op, int n, loom_tensor *const *xs) {
+  if (cx && (n < 1 || !xs)) {
+    lm_fail(cx, LOOM_EINVAL, op, "needs at least one input (n = %d)", n);
+    return false;
+  }
+  if (!lm_inputs_ok(cx, op, n, xs)) return false;
+  for (int i = 1; i < n; ++i)
+    if (!lm_same_shape(xs[0], xs[i])) {
+      char s0[96], si[96];
+      lm_fail(cx, LOOM_ESHAPE, op, "input %d is %s but input 0 is %s (expected one shape)", i,
+              lm_shape_str(xs[i], si, sizeof si), lm_shape_str(xs[0], s0, sizeof s0));
+      return false;
+    }
+  return true;
+}
