@@ -10,7 +10,10 @@
  * cblas_sgemm), so none of them is linked into libloom or needed to build it; a missing
  * one is skipped. OpenBLAS is loaded with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed
  * from this process's environment (they force its AVX2 kernels); BLIS 0.9 does not know
- * Zen 5 and gets BLIS_ARCH_TYPE=0 (skx) unless the caller set it. The FMA peak of the
+ * Zen 5 and gets BLIS_ARCH_TYPE=0 (skx) unless the caller set it, on a CPU with AVX-512
+ * only (skx's kernels are illegal instructions elsewhere). Each library first runs one
+ * small product in a forked child: one that crashes on this CPU is skipped, named, and
+ * the run goes on. The FMA peak of the
  * vector width loom runs at is measured in the same run; every row gives GFLOP/s, % of
  * that peak, and loom's ratio to the best of the others. With 2 threads and more, each
  * library's repetition is followed by a 0.1 s pause: idle thread pools spin after a call
@@ -18,11 +21,14 @@
 #define _GNU_SOURCE /* setenv, unsetenv */
 #include <dlfcn.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "loom.h"
 #include "perf/bench.h"
@@ -69,7 +75,11 @@ static void load_libraries(FILE *info) {
   else
     fprintf(info, "OpenBLAS: not found (apt-get install libopenblas-dev)\n");
 
-  setenv("BLIS_ARCH_TYPE", "0", 0);
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+    setenv("BLIS_ARCH_TYPE", "0", 0);
+#endif
   void *bl = dlopen("libblis.so.4", RTLD_NOW | RTLD_LOCAL);
   void (*blis_init)(void) = (void (*)(void))sym(bl, "bli_init");
   if (blis_init) blis_init(); /* before any query: BLIS 0.9 aborts on a forced arch otherwise */
@@ -79,7 +89,8 @@ static void load_libraries(FILE *info) {
   const char *(*arch_str)(int) = (const char *(*)(int))sym(bl, "bli_arch_string");
   if (blis_sgemm)
     fprintf(info, "BLIS: arch %s (BLIS_ARCH_TYPE=%s)\n",
-            arch_id && arch_str ? arch_str(arch_id()) : "?", getenv("BLIS_ARCH_TYPE"));
+            arch_id && arch_str ? arch_str(arch_id()) : "?",
+            getenv("BLIS_ARCH_TYPE") ? getenv("BLIS_ARCH_TYPE") : "unset");
   else
     fprintf(info, "BLIS: not found (apt-get install libblis-dev)\n");
 
@@ -107,6 +118,27 @@ static void run_dnnl(void *p) {
   shape_args *s = p;
   dnnl_sgemm(s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, 1.0f, s->a, ld_a(s), s->b,
              ld_b(s), 0.0f, s->c, s->n);
+}
+
+/* Runs fn on a 32x32x32 product in a forked child; false (and says why) if it died. */
+static bool survives(const char *lib, void (*fn)(void *)) {
+  static float a[32 * 32], b[32 * 32], c[32 * 32];
+  shape_args s = {32, 32, 32, false, false, a, b, c};
+  fflush(stdout);
+  const pid_t pid = fork();
+  if (pid < 0) return true; /* cannot tell: run it */
+  if (pid == 0) {
+    fn(&s);
+    _exit(0);
+  }
+  int st = 0;
+  if (waitpid(pid, &st, 0) < 0) return true;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return true;
+  if (WIFSIGNALED(st))
+    printf("%s: killed by signal %d (%s) on this CPU; skipped\n", lib, WTERMSIG(st), strsignal(WTERMSIG(st)));
+  else
+    printf("%s: exited with status %d in a trial product; skipped\n", lib, WEXITSTATUS(st));
+  return false;
 }
 
 static void set_threads(int t) {
@@ -150,6 +182,9 @@ int main(int argc, char **argv) {
   if (!strstr(lib_list, "openblas")) openblas_sgemm = NULL;
   if (!strstr(lib_list, "blis")) blis_sgemm = NULL;
   if (!strstr(lib_list, "onednn")) dnnl_sgemm = NULL;
+  if (openblas_sgemm && !survives("OpenBLAS", run_openblas)) openblas_sgemm = NULL;
+  if (blis_sgemm && !survives("BLIS", run_blis)) blis_sgemm = NULL;
+  if (dnnl_sgemm && !survives("oneDNN", run_dnnl)) dnnl_sgemm = NULL;
   const char *target = loom_simd_target();
   const int bits = peak_bits_of(target);
   printf("loom %s: SIMD %s; peak is measured with %d-bit FMA chains\n", loom_version(), target, bits);
