@@ -283,23 +283,27 @@ LOOM_API loom_tensor *loom_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor 
                                       loom_tensor *moving_variance, float momentum, float epsilon,
                                       bool training);
 
-/* LSTM as Keras defines it: x [batch, steps, in], kernel [in, 4 units], recurrent_kernel
- * [units, 4 units], bias [4 units] (or NULL), gates in the order i, f, c, o; sigmoid
- * gates, tanh cell activation; h and c start at zero. Returns the last h [batch, units],
- * or every h [batch, steps, units] with return_sequences; go_backwards reads the
- * sequence from its end (and, as Keras, returns the sequence in that order). */
-LOOM_API loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
-                                loom_tensor *recurrent_kernel, loom_tensor *bias,
-                                bool return_sequences, bool go_backwards);
-
 /* The recurrent layers' settings (Keras' names): the cell activation (tanh) and the gates'
  * (sigmoid), any elementwise loom_activation (LOOM_ACTIVATION_DEFAULT: those defaults); return_sequences and go_backwards as
- * loom_lstm; reset_after picks GRU's variant. */
+ * loom_lstm's; reset_after picks GRU's variant. */
 typedef struct loom_rnn_cfg {
   loom_activation activation, recurrent_activation;
   bool return_sequences, go_backwards;
   bool reset_after; /* GRU: Keras 2.x/3's default true; false is Keras 1 and early 2 */
 } loom_rnn_cfg;
+
+/* LSTM as Keras defines it: x [batch, steps, in], kernel [in, 4 units], recurrent_kernel
+ * [units, 4 units], bias [4 units] (or NULL), gates in the order i, f, c, o; cfg's
+ * recurrent_activation (sigmoid) on i, f, o and activation (tanh) on the cell input and
+ * the cell state: c = f c_prev + i act(x W_c + h U_c + b_c), h = o act(c). h0 and c0
+ * [batch, units] are the initial states (NULL: zeros). Returns the last h [batch, units],
+ * or every h [batch, steps, units] with return_sequences; go_backwards reads the
+ * sequence from its end (and, as Keras, returns the sequence in that order). c_last, when
+ * not NULL, receives the last cell state [batch, units] (Keras' return_state), an output
+ * that takes gradients like the first. */
+LOOM_API loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor *c0,
+                                loom_tensor *kernel, loom_tensor *recurrent_kernel, loom_tensor *bias,
+                                const loom_rnn_cfg *cfg, loom_tensor **c_last);
 
 /* GRU as Keras defines it, gates in the order z, r, h: x [batch, steps, in], kernel
  * [in, 3 units], recurrent_kernel [units, 3 units]. reset_after: bias [2, 3 units] (input
@@ -442,26 +446,22 @@ typedef struct loom_embedding_opts {
   int input_dim, output_dim; /* vocabulary size, vector size */
   const char *name;
 } loom_embedding_opts;
-typedef struct loom_lstm_opts {
-  LOOM_OPTS_HEAD;
-  int units;
-  bool return_sequences, go_backwards;
-  loom_flag use_bias, unit_forget_bias;
-  const char *name;
-} loom_lstm_opts;
-/* GRU and SimpleRNN (Keras' names and defaults): activation tanh and recurrent_activation
- * sigmoid when left LOOM_ACTIVATION_DEFAULT; reset_after (GRU) on by default, as Keras
- * 2.x/3. Called on [x] or [x, initial_state] (loom_call_list); with return_state the call
- * has two outputs, the output and the last state (loom_call_outputs). Not yet: dropout,
- * recurrent_dropout, stateful, masks. */
+/* LSTM, GRU and SimpleRNN (Keras' names and defaults): activation tanh and
+ * recurrent_activation sigmoid when left LOOM_ACTIVATION_DEFAULT; unit_forget_bias
+ * (LSTM) and reset_after (GRU) on by default, as Keras 2.x/3. Called on [x] or [x,
+ * initial_state] (loom_call_list; LSTM's initial state is [x, h, c]); with return_state
+ * the call has the last state(s) as further outputs (loom_call_outputs): [output, h] for
+ * GRU and SimpleRNN, [output, h, c] for LSTM. Not yet: dropout, recurrent_dropout,
+ * stateful, masks. */
 typedef struct loom_rnn_opts {
   LOOM_OPTS_HEAD;
   int units;
   loom_activation activation, recurrent_activation;
   bool return_sequences, return_state, go_backwards;
-  loom_flag use_bias, reset_after;
+  loom_flag use_bias, unit_forget_bias, reset_after;
   const char *name;
 } loom_rnn_opts;
+typedef loom_rnn_opts loom_lstm_opts;
 /* Conv1D(filters, kernel_size, strides=1, padding='valid', dilation_rate=1) and
  * Conv2D(filters, (kh, kw), strides=(sh, sw)): a second entry left 0 repeats the first,
  * as Keras does with an int. */

@@ -82,7 +82,6 @@ struct loom_layer {
   union { /* the options of its kind, completed with Keras' defaults (kind->check) */
     loom_dense_opts dense;
     loom_embedding_opts embedding;
-    loom_lstm_opts lstm;
     loom_conv_opts conv;
     loom_pool_opts pool;
     loom_layer_opts misc;

@@ -1,6 +1,7 @@
-/* recurrent.c - GRU and SimpleRNN (Keras' kernel glorot_uniform, recurrent_kernel
- * orthogonal, bias zeros; GRU's gates z, r, h). Called on [x] or [x, initial_state];
- * return_state adds the last state as a second output. */
+/* recurrent.c - LSTM, GRU and SimpleRNN (Keras' kernel glorot_uniform, recurrent_kernel
+ * orthogonal, bias zeros but LSTM's forget gate at 1 with unit_forget_bias; LSTM's gates
+ * i, f, c, o, GRU's z, r, h). Called on [x] or [x, initial_state] ([x, h, c] for LSTM);
+ * return_state adds the last state(s) as outputs: h, and c for LSTM. */
 #include "lib/layers/layer.h"
 #include "ops/ops.h"
 
@@ -15,7 +16,11 @@ static int rnn_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
   return LOOM_OK;
 }
 
-static int gates_of(const loom_layer *l) { return l->kind->id == LM_KIND_GRU ? 3 : 1; }
+static int gates_of(const loom_layer *l) {
+  return l->kind->id == LM_KIND_LSTM ? 4 : l->kind->id == LM_KIND_GRU ? 3 : 1;
+}
+/* the states a call may start from and return: h, and c for LSTM */
+static int states_of(const loom_layer *l) { return l->kind->id == LM_KIND_LSTM ? 2 : 1; }
 static bool reset_after(const loom_layer *l) { return l->kind->id == LM_KIND_GRU && l->o.rnn.reset_after != LOOM_NO; }
 
 static int rnn_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out, loom_dtype *dt) {
@@ -23,12 +28,16 @@ static int rnn_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_
   const loom_node *x = in[0];
   if (!lm_check_input(l, in, 0, 3, 3, LOOM_F32) || !lm_check_known_last(l, x, "features")) return l->g->status;
   const int64_t u = l->o.rnn.units, d = x->shape.d[2], gu = gates_of(l) * u;
-  if (n == 2) {
-    if (!lm_check_input(l, in, 1, 2, 2, LOOM_F32)) return l->g->status;
-    if (in[1]->shape.d[1] != u) {
+  const int ns = states_of(l);
+  if (n > 1 && n != 1 + ns)
+    return lm_layer_fail(l, LOOM_EINVAL, "takes [x] or [x, %s] (initial_state), got %d inputs",
+                         ns == 2 ? "h, c" : "h", n);
+  for (int i = 1; i < n; ++i) {
+    if (!lm_check_input(l, in, i, 2, 2, LOOM_F32)) return l->g->status;
+    if (in[i]->shape.d[1] != u) {
       char s[96];
       return lm_layer_fail(l, LOOM_ESHAPE, "initial_state %s must be [batch, %lld units]",
-                           lm_shape_msg(&in[1]->shape, s, sizeof s), (long long)u);
+                           lm_shape_msg(&in[i]->shape, s, sizeof s), (long long)u);
     }
   }
   if (l->built) {
@@ -40,14 +49,17 @@ static int rnn_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_
     if (!r) return l->g->status;
     lm_init_glorot_uniform(l, k, (double)d, (double)gu);
     if (lm_init_orthogonal(l, r)) return lm_layer_fail(l, LOOM_ENOMEM, "out of memory drawing the recurrent kernel");
+    loom_tensor *b = NULL;
     if (l->o.rnn.use_bias != LOOM_NO &&
-        !(reset_after(l) ? lm_layer_add_weight(l, "bias", 2, b2) : lm_layer_add_weight(l, "bias", 1, &gu)))
+        !(b = reset_after(l) ? lm_layer_add_weight(l, "bias", 2, b2) : lm_layer_add_weight(l, "bias", 1, &gu)))
       return l->g->status;
+    if (b && l->kind->id == LM_KIND_LSTM && l->o.rnn.unit_forget_bias != LOOM_NO) /* i, f, c, o: f at 1 */
+      for (int64_t i = u; i < 2 * u; ++i) ((float *)b->data)[i] = 1.0f;
   }
   out[0] = l->o.rnn.return_sequences ? (lm_shape){3, {LOOM_NONE, x->shape.d[1], u}} : (lm_shape){2, {LOOM_NONE, u}};
   if (l->o.rnn.return_state) {
-    *n_out = 2;
-    out[1] = (lm_shape){2, {LOOM_NONE, u}};
+    *n_out = 1 + ns;
+    for (int i = 1; i <= ns; ++i) out[i] = (lm_shape){2, {LOOM_NONE, u}};
   }
   return LOOM_OK;
 }
@@ -60,8 +72,14 @@ static int rnn_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
                             .return_sequences = o->return_sequences, .go_backwards = o->go_backwards,
                             .reset_after = reset_after(l)};
   loom_tensor *h0 = n > 1 ? in[1] : NULL, *bias = l->n_weights > 2 ? l->w[2] : NULL;
-  out[0] = l->kind->id == LM_KIND_GRU ? loom_gru(run->cx, in[0], h0, l->w[0], l->w[1], bias, &cfg)
-                                      : loom_simple_rnn(run->cx, in[0], h0, l->w[0], l->w[1], bias, &cfg);
+  switch (l->kind->id) {
+  case LM_KIND_LSTM:
+    out[0] = loom_lstm(run->cx, in[0], h0, n > 2 ? in[2] : NULL, l->w[0], l->w[1], bias, &cfg,
+                       o->return_state ? &out[2] : NULL);
+    break;
+  case LM_KIND_GRU: out[0] = loom_gru(run->cx, in[0], h0, l->w[0], l->w[1], bias, &cfg); break;
+  default: out[0] = loom_simple_rnn(run->cx, in[0], h0, l->w[0], l->w[1], bias, &cfg); break;
+  }
   if (o->return_state) out[1] = o->return_sequences ? loom_last_step(run->cx, out[0]) : out[0];
   return loom_ctx_status(run->cx);
 }
@@ -76,19 +94,25 @@ static int rnn_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
   RNN_OPT(return_state, "return_state", LM_OPT_BOOL, 0, 0),                \
   RNN_OPT(go_backwards, "go_backwards", LM_OPT_BOOL, 0, 0)
 
+static const lm_opt lstm_opts[] = {RNN_OPTS_COMMON,
+                                   RNN_OPT(unit_forget_bias, "unit_forget_bias", LM_OPT_FLAG, 0, 0), LM_OPTS_END};
 static const lm_opt gru_opts[] = {RNN_OPTS_COMMON, RNN_OPT(reset_after, "reset_after", LM_OPT_FLAG, 0, 0),
                                   LM_OPTS_END};
 static const lm_opt simple_rnn_opts[] = {RNN_OPTS_COMMON, LM_OPTS_END};
 
 #define RNN_KIND                                                                           \
-  .min_in = 1, .max_in = 2, .opts_size = sizeof(loom_rnn_opts),                           \
+  .min_in = 1, .opts_size = sizeof(loom_rnn_opts),                           \
   .name_offset = offsetof(loom_rnn_opts, name), .check = rnn_check, .build = rnn_build,   \
   .forward = rnn_forward
 
-const lm_layer_kind lm_kind_gru = {.id = LM_KIND_GRU, .class_name = "GRU", .prefix = "gru", .opts = gru_opts, RNN_KIND};
+const lm_layer_kind lm_kind_lstm = {.id = LM_KIND_LSTM, .class_name = "LSTM", .prefix = "lstm", .max_in = 3,
+                                    .opts = lstm_opts, RNN_KIND};
+const lm_layer_kind lm_kind_gru = {.id = LM_KIND_GRU, .class_name = "GRU", .prefix = "gru", .max_in = 2,
+                                   .opts = gru_opts, RNN_KIND};
 const lm_layer_kind lm_kind_simple_rnn = {.id = LM_KIND_SIMPLE_RNN, .class_name = "SimpleRNN",
-                                          .prefix = "simple_rnn", .opts = simple_rnn_opts, RNN_KIND};
+                                          .prefix = "simple_rnn", .max_in = 2, .opts = simple_rnn_opts, RNN_KIND};
 
+loom_layer *loom_layer_lstm(loom_graph *g, const loom_rnn_opts *o) { return lm_layer_make(g, &lm_kind_lstm, o); }
 loom_layer *loom_layer_gru(loom_graph *g, const loom_rnn_opts *o) { return lm_layer_make(g, &lm_kind_gru, o); }
 loom_layer *loom_layer_simple_rnn(loom_graph *g, const loom_rnn_opts *o) {
   return lm_layer_make(g, &lm_kind_simple_rnn, o);

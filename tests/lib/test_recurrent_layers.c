@@ -1,4 +1,4 @@
-/* test_recurrent_layers.c - GRU and SimpleRNN as layers: what predict gives is the op on
+/* test_recurrent_layers.c - LSTM, GRU and SimpleRNN as layers: what predict gives is the op on
  * the layer's own weights; Keras' parameter counts; return_state and initial_state;
  * training lowers the loss; save and load keep the predictions; bad options are refused
  * naming the layer. */
@@ -51,18 +51,53 @@ Test(rnn_layers, predict_is_the_op_on_the_layers_weights) {
   }
 }
 
+/* LSTM with other activations, initial h and c, and return_state's [output, h, c]. */
+Test(rnn_layers, lstm_states_and_activations) {
+  loom_graph *g = loom_graph_new(9);
+  loom_node *x = loom_Input(g, .shape = {5, 3}), *h0 = loom_Input(g, .shape = {4}), *c0 = loom_Input(g, .shape = {4});
+  loom_layer *l = loom_LSTM(g, .units = 4, .activation = LOOM_RELU, .recurrent_activation = LOOM_HARD_SIGMOID,
+                            .return_sequences = true, .return_state = true, .go_backwards = true, .name = "enc");
+  loom_node *outs[3];
+  cr_assert_eq(loom_call_outputs(l, 3, (loom_node *const[]){x, h0, c0}, 3, outs), 3, "%s", loom_graph_error(g));
+  loom_model *m = loom_Model(g, .inputs = {x, h0, c0}, .outputs = {outs[0], outs[1], outs[2]});
+  cr_assert(m, "%s", loom_graph_error(g));
+  const int64_t sx[3] = {2, 5, 3}, sh[2] = {2, 4};
+  loom_tensor *xs = tu_tensor(arena, 3, sx, -1, 1, 1), *hs = tu_tensor(arena, 2, sh, -1, 1, 2);
+  loom_tensor *cs = tu_tensor(arena, 2, sh, -1, 1, 3), *y[3];
+  cr_assert_eq(loom_predict(m, arena, y, .x = {xs, hs, cs}), LOOM_OK, "%s", loom_graph_error(g));
+  loom_ctx *cx = loom_ctx_new(NULL);
+  const loom_rnn_cfg cfg = {LOOM_RELU, LOOM_HARD_SIGMOID, .return_sequences = true, .go_backwards = true};
+  loom_tensor *c_last = NULL;
+  loom_tensor *want = loom_lstm(cx, xs, hs, cs, loom_layer_weight(l, "kernel"), loom_layer_weight(l, "recurrent_kernel"),
+                                loom_layer_weight(l, "bias"), &cfg, &c_last);
+  cr_assert(want && c_last, "%s", loom_ctx_error(cx));
+  cr_assert(!memcmp(loom_tensor_f32(want), loom_tensor_f32(y[0]), 40 * sizeof(float)));
+  for (int b = 0; b < 2; ++b)
+    cr_assert(!memcmp(loom_tensor_f32(y[1]) + b * 4, loom_tensor_f32(y[0]) + (b * 5 + 4) * 4, 4 * sizeof(float)), "h is the last step");
+  cr_assert(!memcmp(loom_tensor_f32(c_last), loom_tensor_f32(y[2]), 8 * sizeof(float)), "c is the op's last cell state");
+  const float *bias = loom_tensor_f32(loom_layer_weight(l, "bias"));
+  cr_assert(bias[3] == 0.0f && bias[4] == 1.0f && bias[7] == 1.0f && bias[8] == 0.0f, "unit_forget_bias: f starts at 1");
+  loom_ctx_free(cx);
+  cr_assert_null(loom_call_n(loom_LSTM(g, .units = 4, .name = "dec"), 2, (loom_node *const[]){x, h0}));
+  cr_assert(strstr(loom_graph_error(g), "dec: takes [x] or [x, h, c] (initial_state), got 2 inputs"),
+            "%s", loom_graph_error(g));
+  loom_graph_free(g);
+}
+
 Test(rnn_layers, keras_parameter_counts) {
-  static const struct { int kind; loom_flag reset_after; const char *total; } cases[] = {
-      {0, LOOM_DEFAULT, "Total params: 360\n"}, /* 3 (5 * 8 + 8 * 8 + 2 * 8) */
-      {0, LOOM_NO, "Total params: 336\n"},      /* 3 (5 * 8 + 8 * 8 + 8) */
-      {1, LOOM_DEFAULT, "Total params: 112\n"}, /* 5 * 8 + 8 * 8 + 8 */
+  static const struct { int kind; loom_flag reset_after; const char *total, *type; } cases[] = {
+      {0, LOOM_DEFAULT, "Total params: 360\n", "gru (GRU)"}, /* 3 (5 * 8 + 8 * 8 + 2 * 8) */
+      {0, LOOM_NO, "Total params: 336\n", "gru (GRU)"},      /* 3 (5 * 8 + 8 * 8 + 8) */
+      {1, LOOM_DEFAULT, "Total params: 112\n", "simple_rnn (SimpleRNN)"}, /* 5 * 8 + 8 * 8 + 8 */
+      {2, LOOM_DEFAULT, "Total params: 448\n", "lstm (LSTM)"}, /* 4 (5 * 8 + 8 * 8 + 8) */
   };
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 4; ++i) {
     loom_graph *g = loom_graph_new(1);
-    loom_layer *l = cases[i].kind ? loom_SimpleRNN(g, .units = 8) : loom_GRU(g, .units = 8, .reset_after = cases[i].reset_after);
+    loom_layer *l = cases[i].kind == 2 ? loom_LSTM(g, .units = 8)
+                    : cases[i].kind ? loom_SimpleRNN(g, .units = 8) : loom_GRU(g, .units = 8, .reset_after = cases[i].reset_after);
     char *text = summary_text(one_layer(g, l, 10, 5));
     cr_assert(strstr(text, cases[i].total), "%s", text);
-    cr_assert(strstr(text, cases[i].kind ? "simple_rnn (SimpleRNN)" : "gru (GRU)"), "%s", text);
+    cr_assert(strstr(text, cases[i].type), "%s", text);
     free(text);
     loom_graph_free(g);
   }
@@ -134,10 +169,12 @@ Test(rnn_layers, save_and_load_keep_predictions) {
   loom_node *in = loom_Input(g, .shape = {5, 3});
   loom_node *h = loom_call(loom_GRU(g, .units = 4, .reset_after = LOOM_NO, .return_sequences = true,
                                     .activation = LOOM_SOFTSIGN), in);
-  loom_node *outs[2];
+  loom_node *outs[2], *louts[3];
   cr_assert_eq(loom_call_outputs(loom_SimpleRNN(g, .units = 3, .return_state = true, .go_backwards = true), 1, &h, 2, outs), 2,
                "%s", loom_graph_error(g));
-  loom_model *m = loom_Model(g, .inputs = {in}, .outputs = {outs[0], outs[1]});
+  cr_assert_eq(loom_call_outputs(loom_LSTM(g, .units = 3, .activation = LOOM_RELU, .return_state = true,
+                                           .unit_forget_bias = LOOM_NO), 1, &h, 3, louts), 3, "%s", loom_graph_error(g));
+  loom_model *m = loom_Model(g, .inputs = {in}, .outputs = {outs[0], outs[1], louts[2]});
   cr_assert(m, "%s", loom_graph_error(g));
   char path[] = "/tmp/loom_rnn_XXXXXX";
   const int fd = mkstemp(path);
@@ -147,10 +184,10 @@ Test(rnn_layers, save_and_load_keep_predictions) {
   unlink(path);
   cr_assert(back, "%s", loom_last_error());
   const int64_t sx[3] = {2, 5, 3};
-  loom_tensor *x = tu_tensor(arena, 3, sx, -1, 1, 8), *a[2], *b[2];
+  loom_tensor *x = tu_tensor(arena, 3, sx, -1, 1, 8), *a[3], *b[3];
   cr_assert_eq(loom_predict(m, arena, a, .x = {x}), LOOM_OK);
   cr_assert_eq(loom_predict(back, arena, b, .x = {x}), LOOM_OK, "%s", loom_last_error());
-  for (int i = 0; i < 2; ++i) cr_assert(!memcmp(loom_tensor_f32(a[i]), loom_tensor_f32(b[i]), 6 * sizeof(float)));
+  for (int i = 0; i < 3; ++i) cr_assert(!memcmp(loom_tensor_f32(a[i]), loom_tensor_f32(b[i]), 6 * sizeof(float)));
   loom_graph_free(loom_model_graph(back));
   loom_graph_free(g);
 }

@@ -46,7 +46,8 @@ static void lstm_case(const char *file, bool seq, bool back) {
   fx_load(file, &fx);
   const char *names[4] = {"x", "kernel", "recurrent_kernel", "bias"};
   loom_tensor *t[4] = {in("x"), in("kernel"), in("recurrent_kernel"), in("bias")};
-  check(loom_lstm(cx, t[0], t[1], t[2], t[3], seq, back), t, names, 4);
+  const loom_rnn_cfg cfg = {.return_sequences = seq, .go_backwards = back};
+  check(loom_lstm(cx, t[0], NULL, NULL, t[1], t[2], t[3], &cfg, NULL), t, names, 4);
 }
 Test(torch, lstm_last_state) { lstm_case("lstm_last", false, false); }
 Test(torch, lstm_sequences_backwards) { lstm_case("lstm_seq_backwards", true, true); }

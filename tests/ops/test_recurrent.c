@@ -1,4 +1,5 @@
-/* test_recurrent.c - GRU (both variants) and SimpleRNN by finite differences on odd
+/* test_recurrent.c - GRU (both variants), SimpleRNN and LSTM (initial h and c, the last
+ * cell state as a second output) by finite differences on odd
  * shapes (one step, one unit, one sample) with every input and weight taking a gradient,
  * other activations than the defaults, go_backwards and initial states; loom_last_step;
  * bad shapes refused naming the op. */
@@ -62,6 +63,48 @@ Test(recurrent, simple_rnn_gradients) {
       rnn_case c = {.gru = false, .h0 = dm % 2 == 1, .bias = dm != 2,
                     .cfg = {acts[a], LOOM_SIGMOID, .return_sequences = dm >= 2, .go_backwards = dm == 1 || dm == 3}};
       check(&c, dims[dm][0], dims[dm][1], dims[dm][2], dims[dm][3], seed += 10);
+    }
+}
+
+/* LSTM: in = x, kernel, recurrent kernel, [h0, c0], [bias]; the function differentiated
+ * is the output, the last c, or their sum (both [b, u] without sequences) */
+typedef struct {
+  bool states, bias;
+  int out; /* 0: output, 1: last c, 2: output + last c */
+  loom_rnn_cfg cfg;
+} lstm_case;
+
+static loom_tensor *apply_lstm(loom_ctx *cx, loom_tensor **in, void *user) {
+  const lstm_case *c = user;
+  loom_tensor *h0 = c->states ? in[3] : NULL, *c0 = c->states ? in[4] : NULL;
+  loom_tensor *bias = c->bias ? in[c->states ? 5 : 3] : NULL, *c_last = NULL;
+  loom_tensor *y = loom_lstm(cx, in[0], h0, c0, in[1], in[2], bias, &c->cfg, c->out ? &c_last : NULL);
+  if (!y || c->out == 0) return y;
+  return c->out == 1 ? c_last : loom_add(cx, y, c_last);
+}
+
+Test(recurrent, lstm_gradients) {
+  const loom_activation acts[3][2] = {{LOOM_TANH, LOOM_SIGMOID}, {LOOM_SOFTSIGN, LOOM_HARD_SIGMOID}, {LOOM_LINEAR, LOOM_SIGMOID}};
+  const int64_t dims[4][4] = {{2, 3, 4, 3}, {1, 1, 1, 1}, {3, 5, 2, 1}, {2, 4, 3, 7}};
+  uint64_t seed = 900;
+  for (int a = 0; a < 3; ++a)
+    for (int dm = 0; dm < 4; ++dm) {
+      const int64_t b = dims[dm][0], t = dims[dm][1], d = dims[dm][2], u = dims[dm][3];
+      lstm_case c = {.states = dm != 1, .bias = dm != 3, .out = (dm + a) % 3,
+                     .cfg = {acts[a][0], acts[a][1], .go_backwards = dm >= 2}};
+      c.cfg.return_sequences = c.out == 1 && dm % 2 == 0; /* c alone: y's gradient is zero */
+      const int64_t sx[3] = {b, t, d}, sk[2] = {d, 4 * u}, sr[2] = {u, 4 * u}, sh[2] = {b, u}, sb[1] = {4 * u};
+      loom_tensor *in[6];
+      int n = 0;
+      in[n++] = tu_tensor(arena, 3, sx, -1, 1, seed += 10);
+      in[n++] = tu_tensor(arena, 2, sk, -0.7f, 0.7f, seed + 1);
+      in[n++] = tu_tensor(arena, 2, sr, -0.7f, 0.7f, seed + 2);
+      if (c.states) {
+        in[n++] = tu_tensor(arena, 2, sh, -1, 1, seed + 3);
+        in[n++] = tu_tensor(arena, 2, sh, -1, 1, seed + 4);
+      }
+      if (c.bias) in[n++] = tu_tensor(arena, 1, sb, -0.4f, 0.4f, seed + 5);
+      gc_check("lstm", apply_lstm, in, n, &c);
     }
 }
 

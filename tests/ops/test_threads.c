@@ -66,7 +66,7 @@ static net_run run_net(int threads) {
   loom_ctx_set_training(cx, true);
   loom_tensor *h = loom_conv1d(cx, x, w[0], w[1], 1, 1, LOOM_SAME, LOOM_RELU);
   h = loom_max_pool1d(cx, h, 2, 0, LOOM_VALID);
-  h = loom_lstm(cx, h, w[2], w[3], w[4], false, false);
+  h = loom_lstm(cx, h, NULL, NULL, w[2], w[3], w[4], &(loom_rnn_cfg){0}, NULL);
   h = loom_dense(cx, h, w[5], w[6], LOOM_SOFTMAX);
   loom_tensor *loss = loom_loss_categorical_crossentropy(cx, t, h);
   cr_assert_eq(loom_backward(cx, loss), LOOM_OK, "%s", loom_ctx_error(cx));
