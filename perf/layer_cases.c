@@ -12,7 +12,7 @@ void layer_case_run(void *p) {
                  : c->kind == LAYER_CONV1D ? loom_conv1d(c->cx, c->x, c->kernel, c->bias, 1, 1, LOOM_VALID, LOOM_RELU)
                  : c->kind == LAYER_GRU ? loom_gru(c->cx, c->x, NULL, c->kernel, c->rk, c->bias,
                                                    &(loom_rnn_cfg){.reset_after = true})
-                                : loom_lstm(c->cx, c->x, c->kernel, c->rk, c->bias, false, false);
+                                : loom_lstm(c->cx, c->x, NULL, NULL, c->kernel, c->rk, c->bias, &(loom_rnn_cfg){0}, NULL);
   if (!y) {
     fprintf(stderr, "%s: %s\n", c->name, loom_ctx_error(c->cx));
     exit(1);
