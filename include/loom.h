@@ -320,6 +320,9 @@ LOOM_API loom_tensor *loom_simple_rnn(loom_ctx *cx, loom_tensor *x, loom_tensor 
 /* The last step of a sequence: x [batch, steps, ...] -> [batch, ...] (a recurrent layer's
  * state when it returns sequences). */
 LOOM_API loom_tensor *loom_last_step(loom_ctx *cx, loom_tensor *x);
+/* The steps of x [batch, steps, ...] in reverse order (a backward layer's sequence put
+ * back in time order). */
+LOOM_API loom_tensor *loom_reverse_steps(loom_ctx *cx, loom_tensor *x);
 
 /* Losses, as Keras defines them, to a rank-0 tensor: the per-sample loss over the last
  * axis, averaged over all samples. y_true has y_pred's shape, except for the sparse
@@ -462,6 +465,33 @@ typedef struct loom_rnn_opts {
   const char *name;
 } loom_rnn_opts;
 typedef loom_rnn_opts loom_lstm_opts;
+/* TimeDistributed(layer): `layer` applied to every step of [batch, steps, ...] (Keras
+ * keeps the layer itself: its weights are the wrapper's, under their own names). The
+ * layer must not have been called, and cannot be called on its own afterwards. */
+typedef struct loom_time_distributed_opts {
+  LOOM_OPTS_HEAD;
+  loom_layer *layer;
+  const char *name;
+} loom_time_distributed_opts;
+/* How Bidirectional joins its two outputs (Keras' merge_mode): concat on the last axis
+ * (the default), sum, mul, ave, or none (merge_mode=None: both outputs, forward first). */
+typedef enum loom_merge_mode {
+  LOOM_MERGE_DEFAULT = 0, LOOM_MERGE_CONCAT, LOOM_MERGE_SUM, LOOM_MERGE_MUL, LOOM_MERGE_AVE, LOOM_MERGE_NONE
+} loom_merge_mode;
+/* Bidirectional(layer, merge_mode, backward_layer), as Keras 3: an LSTM, GRU or SimpleRNN
+ * `layer` is made again as "forward_<name>" (a layer already so named is used as it
+ * is), and backward_layer (NULL: `layer` again, with go_backwards, as "backward_<name>")
+ * must differ from it in go_backwards only in what it returns; the backward output of a
+ * sequence is put back in time order. Called on [x] or [x, forward states..., backward
+ * states...]; outputs: the merged one (two with LOOM_MERGE_NONE), then with return_state
+ * the forward layer's states and the backward layer's. Weights: forward_<name>/kernel, ... */
+typedef struct loom_bidirectional_opts {
+  LOOM_OPTS_HEAD;
+  loom_layer *layer;
+  loom_merge_mode merge_mode;
+  loom_layer *backward_layer;
+  const char *name;
+} loom_bidirectional_opts;
 /* Conv1D(filters, kernel_size, strides=1, padding='valid', dilation_rate=1) and
  * Conv2D(filters, (kh, kw), strides=(sh, sw)): a second entry left 0 repeats the first,
  * as Keras does with an int. */
@@ -530,6 +560,8 @@ LOOM_API loom_layer *loom_layer_embedding(loom_graph *g, const loom_embedding_op
 LOOM_API loom_layer *loom_layer_lstm(loom_graph *g, const loom_lstm_opts *o);
 LOOM_API loom_layer *loom_layer_gru(loom_graph *g, const loom_rnn_opts *o);
 LOOM_API loom_layer *loom_layer_simple_rnn(loom_graph *g, const loom_rnn_opts *o);
+LOOM_API loom_layer *loom_layer_time_distributed(loom_graph *g, const loom_time_distributed_opts *o);
+LOOM_API loom_layer *loom_layer_bidirectional(loom_graph *g, const loom_bidirectional_opts *o);
 LOOM_API loom_layer *loom_layer_conv1d(loom_graph *g, const loom_conv_opts *o);
 LOOM_API loom_layer *loom_layer_conv2d(loom_graph *g, const loom_conv_opts *o);
 LOOM_API loom_layer *loom_layer_depthwise_conv2d(loom_graph *g, const loom_separable_opts *o);
@@ -588,6 +620,9 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_Activation(g, ...) loom_layer_activation(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_GRU(g, ...) loom_layer_gru(g, LOOM_OPTS_(loom_rnn_opts, __VA_ARGS__))
 #define loom_SimpleRNN(g, ...) loom_layer_simple_rnn(g, LOOM_OPTS_(loom_rnn_opts, __VA_ARGS__))
+#define loom_TimeDistributed(g, ...) \
+  loom_layer_time_distributed(g, LOOM_OPTS_(loom_time_distributed_opts, __VA_ARGS__))
+#define loom_Bidirectional(g, ...) loom_layer_bidirectional(g, LOOM_OPTS_(loom_bidirectional_opts, __VA_ARGS__))
 #define loom_ReLU(g, ...) loom_layer_relu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
 #define loom_LeakyReLU(g, ...) loom_layer_leaky_relu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
 #define loom_PReLU(g, ...) loom_layer_prelu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))

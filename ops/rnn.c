@@ -1,4 +1,4 @@
-/* rnn.c - the recurrent ops' shared steps (rnn.h) and loom_last_step. */
+/* rnn.c - the recurrent ops' shared steps (rnn.h), loom_last_step and loom_reverse_steps. */
 #include <string.h>
 
 #include "ops/rnn.h"
@@ -112,4 +112,41 @@ loom_tensor *loom_last_step(loom_ctx *cx, loom_tensor *x) {
   for (int64_t bi = 0; bi < B; ++bi)
     memcpy((float *)y->data + bi * inner, (const float *)x->data + (bi * T + T - 1) * inner, (size_t)inner * sizeof(float));
   return lm_record(cx, op, last_step_backward, y, 1, &x, NULL);
+}
+
+/* ---------------------------------------------------------------- loom_reverse_steps */
+
+/* y's step s is x's step t - 1 - s, each sample's rows of `inner` floats */
+static void reverse_rows(const float *x, float *y, int64_t b, int64_t t, int64_t inner, bool add) {
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t s = 0; s < t; ++s) {
+      const float *src = x + (bi * t + t - 1 - s) * inner;
+      float *dst = y + (bi * t + s) * inner;
+      if (add) lm_k_add(dst, src, dst, (size_t)inner);
+      else memcpy(dst, src, (size_t)inner * sizeof(float));
+    }
+}
+
+static int reverse_backward(loom_ctx *cx, const lm_rec *r) {
+  loom_tensor *x = r->in[0];
+  float *gx = lm_grad(cx, x);
+  if (!gx) return cx->status;
+  const int64_t B = x->shape[0], T = x->shape[1], inner = B > 0 && T > 0 ? x->size / (B * T) : 0;
+  reverse_rows(r->out->grad, gx, B, T, inner, true);
+  return LOOM_OK;
+}
+
+loom_tensor *loom_reverse_steps(loom_ctx *cx, loom_tensor *x) {
+  static const char op[] = "loom_reverse_steps";
+  if (!lm_inputs_ok(cx, op, 1, &x)) return NULL;
+  if (x->rank < 2) {
+    char s[96];
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s has no steps (expected [batch, steps, ...])", lm_shape_str(x, s, sizeof s));
+    return NULL;
+  }
+  loom_tensor *y = lm_out(cx, op, x->rank, x->shape);
+  if (!y) return NULL;
+  const int64_t B = x->shape[0], T = x->shape[1], inner = B > 0 && T > 0 ? x->size / (B * T) : 0;
+  reverse_rows(x->data, y->data, B, T, inner, false);
+  return lm_record(cx, op, reverse_backward, y, 1, &x, NULL);
 }

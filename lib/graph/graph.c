@@ -232,6 +232,9 @@ int loom_call_outputs(loom_layer *l, int n, loom_node *const *xs, int cap, loom_
   loom_graph *g = l->g;
   const lm_layer_kind *k = l->kind;
   if (!k->build) return lm_layer_fail(l, LOOM_EINVAL, "an Input cannot be called");
+  if (l->wrapper)
+    return lm_layer_fail(l, LOOM_EINVAL, "is wrapped by %s \"%s\" and runs only inside it", l->wrapper->kind->class_name,
+                         l->wrapper->name);
   if (n < k->min_in || n > k->max_in || !xs) {
     if (k->min_in == k->max_in)
       return lm_layer_fail(l, LOOM_EINVAL, "takes %d input%s, got %d", k->min_in,

@@ -79,6 +79,11 @@ struct loom_layer {
   int n_calls, cap_calls;
   lm_call **calls; /* the layer's calls, in order */
   loom_model *model; /* set when this layer is a model */
+  /* A wrapper's layers (TimeDistributed: 1, Bidirectional: forward and backward), which
+   * run only inside it; their weights are the wrapper's too. */
+  int n_sub;
+  loom_layer *sub[2];
+  loom_layer *wrapper; /* set on a wrapped layer: it cannot be called on its own */
   union { /* the options of its kind, completed with Keras' defaults (kind->check) */
     loom_dense_opts dense;
     loom_embedding_opts embedding;
@@ -89,6 +94,8 @@ struct loom_layer {
     loom_batch_norm_opts bn;
     loom_activation_layer_opts act;
     loom_rnn_opts rnn;
+    loom_time_distributed_opts td;
+    loom_bidirectional_opts bidir;
     max_align_t align_;
     unsigned char bytes[LM_OPTS_MAX]; /* a kind registered from outside */
   } o;

@@ -54,7 +54,9 @@
   X(AVERAGE, average)                                                  \
   X(MAXIMUM, maximum)                                                  \
   X(MINIMUM, minimum)                                                  \
-  X(CONCATENATE, concatenate)
+  X(CONCATENATE, concatenate)                                          \
+  X(TIME_DISTRIBUTED, time_distributed)                                \
+  X(BIDIRECTIONAL, bidirectional)
 
 typedef enum lm_kind_id {
 #define LM_KIND_ENUM_(id, sym) LM_KIND_##id,
@@ -75,7 +77,9 @@ typedef enum lm_opt_type {
   LM_OPT_TUPLE,      /* int[2], one entry per spatial dim; "kernel_size": [3, 3] (an int: all) */
   LM_OPT_RATE,       /* one int for every spatial dim; "dilation_rate": [2] (entries equal) */
   LM_OPT_FLOAT_NONE, /* float, 0 for Keras' None; "max_value": null */
-  LM_OPT_AXES        /* int[LOOM_MAX_RANK - 1], 0-ended; "shared_axes": [1, 2] (null: none) */
+  LM_OPT_AXES,       /* int[LOOM_MAX_RANK - 1], 0-ended; "shared_axes": [1, 2] (null: none) */
+  LM_OPT_LAYER,      /* loom_layer *, a wrapped layer; "layer": {"class_name": ..., "config": ...} */
+  LM_OPT_MERGE       /* loom_merge_mode; "merge_mode": "concat" (null: LOOM_MERGE_NONE) */
 } lm_opt_type;
 
 typedef struct lm_opt {
@@ -110,6 +114,9 @@ struct lm_layer_kind {
   /* Complete a copy of the options with Keras' defaults and check them; LOOM_OK, or an
    * error through lm_opts_fail. NULL: nothing to check. */
   int (*check)(loom_graph *g, const lm_layer_kind *k, void *opts);
+  /* Complete a layer just made from checked options (a wrapper makes or takes the layers
+   * it wraps: l->sub); LOOM_OK or an error through lm_layer_fail. NULL: nothing. */
+  int (*made)(loom_layer *l);
   /* Infer the outputs' shapes from the inputs' and, on the first call, make the
    * weights; a later call must fit them. Errors through lm_layer_fail. */
   int (*build)(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out,

@@ -9,6 +9,28 @@
 
 static const char *padding_name(loom_padding p) { return p == LOOM_SAME ? "same" : "valid"; }
 
+/* Keras' merge_mode names, by loom_merge_mode (NONE is JSON null) */
+static const char *const merge_names[] = {[LOOM_MERGE_CONCAT] = "concat", [LOOM_MERGE_SUM] = "sum",
+                                          [LOOM_MERGE_MUL] = "mul", [LOOM_MERGE_AVE] = "ave"};
+
+static void *ptr_at(const void *o, size_t off) {
+  void *v;
+  memcpy(&v, (const char *)o + off, sizeof v);
+  return v;
+}
+
+/* A wrapped layer as Keras nests it: {"class_name": "LSTM", "config": {...}}. */
+static cJSON *nested_layer(const loom_layer *l) {
+  cJSON *n = cJSON_CreateObject(), *c = lm_layer_config(l);
+  if (!n || !c || !cJSON_AddStringToObject(n, "class_name", l->kind->class_name) ||
+      !cJSON_AddItemToObject(n, "config", c)) {
+    cJSON_Delete(n);
+    cJSON_Delete(c);
+    return NULL;
+  }
+  return n;
+}
+
 static int int_at(const void *o, size_t off) {
   int v;
   memcpy(&v, (const char *)o + off, sizeof v);
@@ -68,6 +90,16 @@ cJSON *lm_layer_config(const loom_layer *l) {
         v = n ? cJSON_CreateIntArray(t, n) : cJSON_CreateNull();
         break;
       }
+      case LM_OPT_LAYER: {
+        const loom_layer *w = ptr_at(o, p->offset);
+        v = w ? nested_layer(w) : cJSON_CreateNull();
+        break;
+      }
+      case LM_OPT_MERGE: {
+        const int m = int_at(o, p->offset);
+        v = m == LOOM_MERGE_NONE ? cJSON_CreateNull() : cJSON_CreateString(merge_names[m ? m : LOOM_MERGE_CONCAT]);
+        break;
+      }
     }
     if (!v || !cJSON_AddItemToObject(c, p->key, v)) {
       cJSON_Delete(v);
@@ -81,6 +113,7 @@ cJSON *lm_layer_config(const loom_layer *l) {
 /* ---------------------------------------------------------------- reading */
 
 typedef struct reading {
+  loom_graph *g;
   const lm_layer_kind *k;
   const char *name, *where;
   bool ok;
@@ -195,12 +228,38 @@ static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void
       memcpy(at, t, sizeof t);
       return;
     }
+    case LM_OPT_LAYER: {
+      const cJSON *cls = cJSON_GetObjectItemCaseSensitive(v, "class_name");
+      const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(v, "config");
+      const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "name"));
+      const lm_layer_kind *k = lm_kind_find(cJSON_GetStringValue(cls));
+      if (!cJSON_IsObject(v) || !cJSON_IsObject(cfg) || !name)
+        return bad(r, p, "must be a layer: {\"class_name\": ..., \"config\": {\"name\": ..., ...}}");
+      if (!k) return bad(r, p, "is a layer of class \"%s\", which loom does not have", cJSON_GetStringValue(cls) ? cJSON_GetStringValue(cls) : "(none)");
+      loom_layer *l = lm_layer_from_config(r->g, k, cfg, name, r->where);
+      if (!l) {
+        r->ok = false; /* the error names the wrapped layer */
+        return;
+      }
+      memcpy(at, &l, sizeof l);
+      return;
+    }
+    case LM_OPT_MERGE: {
+      const char *s = cJSON_GetStringValue(v);
+      iv = -1;
+      for (int m = LOOM_MERGE_CONCAT; m < LOOM_MERGE_NONE && s; ++m)
+        if (!strcmp(s, merge_names[m])) iv = m;
+      if (cJSON_IsNull(v)) iv = LOOM_MERGE_NONE;
+      if (iv < 0) return bad(r, p, "is \"%s\": merge_mode is \"concat\", \"sum\", \"mul\", \"ave\" or null", s ? s : "(not a string)");
+      memcpy(at, &iv, sizeof iv);
+      return;
+    }
   }
 }
 
 loom_layer *lm_layer_from_config(loom_graph *g, const lm_layer_kind *k, const cJSON *config,
                                  const char *name, const char *where) {
-  reading r = {k, name, where, true};
+  reading r = {g, k, name, where, true};
   if (!k->build || k->id == LM_KIND_FUNCTIONAL || k->id == LM_KIND_INPUT_LAYER) {
     lm_error(LOOM_EINVAL, where, "config: layer \"%s\" (%s) is not made from a layer config", name,
              k->class_name);
@@ -220,7 +279,7 @@ loom_layer *lm_layer_from_config(loom_graph *g, const lm_layer_kind *k, const cJ
   for (const lm_opt *p = k->opts; p && p->key && r.ok; ++p) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(config, p->key);
     if (!v && p->alias) v = cJSON_GetObjectItemCaseSensitive(config, p->alias);
-    if (v && !cJSON_IsNull(v)) read_opt(&r, p, v, dims, o.bytes);
+    if (v && (!cJSON_IsNull(v) || p->type == LM_OPT_MERGE)) read_opt(&r, p, v, dims, o.bytes);
   }
   if (!r.ok) return NULL;
   memcpy(o.bytes + k->name_offset, &name, sizeof name);

@@ -96,5 +96,6 @@ loom_layer *lm_layer_make(loom_graph *g, const lm_layer_kind *k, const void *opt
   memcpy(&l->o, o.bytes, k->opts_size);
   const char *own = l->name; /* the caller's string may go: the layer keeps its own */
   memcpy((char *)&l->o + k->name_offset, &own, sizeof own);
+  if (k->made && k->made(l)) return NULL;
   return l;
 }

@@ -120,6 +120,25 @@ Test(recurrent, last_step) {
   gc_check("last_step rank 4", apply_last, &x, 1, NULL);
 }
 
+static loom_tensor *apply_reverse(loom_ctx *cx, loom_tensor **in, void *user) {
+  (void)user;
+  return loom_reverse_steps(cx, in[0]);
+}
+Test(recurrent, reverse_steps) {
+  const int64_t s3[3] = {2, 5, 3}, s4[4] = {3, 1, 2, 2};
+  loom_tensor *x = tu_tensor(arena, 3, s3, -1, 1, 3);
+  gc_check("reverse_steps", apply_reverse, &x, 1, NULL);
+  loom_ctx *cx = loom_ctx_new(NULL);
+  loom_tensor *y = loom_reverse_steps(cx, x);
+  cr_assert(y, "%s", loom_ctx_error(cx));
+  for (int b = 0; b < 2; ++b)
+    for (int s = 0; s < 5; ++s)
+      cr_assert(!memcmp(loom_tensor_f32(y) + (b * 5 + s) * 3, loom_tensor_f32(x) + (b * 5 + 4 - s) * 3, 3 * sizeof(float)));
+  loom_ctx_free(cx);
+  x = tu_tensor(arena, 4, s4, -1, 1, 4);
+  gc_check("reverse_steps rank 4, one step", apply_reverse, &x, 1, NULL);
+}
+
 Test(recurrent, bad_shapes_and_settings_are_refused) {
   loom_ctx *cx = loom_ctx_new(arena);
   const int64_t sx[3] = {2, 3, 4}, sk[2] = {4, 9}, sr[2] = {3, 9}, sb[1] = {9}, sh[2] = {2, 4};
