@@ -218,6 +218,42 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   loom_graph_free(g);
 }
 
+/* The wrappers' configs nest their layers as Keras does ({"class_name", "config"}); Keras
+ * 2's Bidirectional config (the layer under its own name, no backward_layer) makes both
+ * directions; merge_mode null is LOOM_MERGE_NONE. */
+Test(registry, wrapper_configs_nest_their_layers) {
+  loom_graph *g = loom_graph_new(1);
+  loom_layer *bi = loom_Bidirectional(g, .layer = loom_GRU(g, .units = 3, .return_sequences = true),
+                                      .merge_mode = LOOM_MERGE_NONE);
+  cr_assert(bi, "%s", loom_graph_error(g));
+  char *t = config_text(bi);
+  cr_assert(strstr(t, "\"layer\":{\"class_name\":\"GRU\",\"config\":{\"name\":\"forward_gru\",\"units\":3"), "%s", t);
+  cr_assert(strstr(t, "\"merge_mode\":null") && strstr(t, "\"backward_layer\":{\"class_name\":\"GRU\",\"config\":{\"name\":\"backward_gru\""), "%s", t);
+  cr_assert(strstr(t, "\"go_backwards\":true"), "%s", t);
+  free(t);
+  loom_layer *td = loom_TimeDistributed(g, .layer = loom_Dense(g, .units = 2, .name = "head"));
+  t = config_text(td);
+  cr_assert(strstr(t, "\"layer\":{\"class_name\":\"Dense\",\"config\":{\"name\":\"head\",\"units\":2"), "%s", t);
+  free(t);
+  loom_graph_free(g);
+
+  g = loom_graph_new(1);
+  cJSON *c = cJSON_Parse("{\"layer\": {\"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 4}},"
+                         " \"merge_mode\": null}");
+  loom_layer *l = lm_layer_from_config(g, lm_kind_find("Bidirectional"), c, "bidirectional", "test");
+  cJSON_Delete(c);
+  cr_assert(l, "%s", loom_last_error());
+  cr_assert_eq(l->o.bidir.merge_mode, LOOM_MERGE_NONE);
+  cr_assert(l->n_sub == 2 && !strcmp(l->sub[0]->name, "forward_lstm") && !strcmp(l->sub[1]->name, "backward_lstm"));
+  cr_assert(l->sub[1]->o.rnn.go_backwards && !l->sub[0]->o.rnn.go_backwards);
+  c = cJSON_Parse("{\"layer\": {\"class_name\": \"Lambda\", \"config\": {\"name\": \"fn\"}}}");
+  cr_assert_null(lm_layer_from_config(g, lm_kind_find("TimeDistributed"), c, "td", "test"));
+  cJSON_Delete(c);
+  cr_assert(strstr(loom_last_error(), "layer \"td\" (TimeDistributed): \"layer\" is a layer of class \"Lambda\", which loom does not have"),
+            "%s", loom_last_error());
+  loom_graph_free(g);
+}
+
 /* The activation layers read as Keras writes them: Keras 2's LeakyReLU "alpha", null
  * max_value, a list or a lone int of shared axes, Keras 3's "silu". */
 Test(registry, activation_layers_read_keras_configs) {
