@@ -12,7 +12,12 @@ void layer_case_run(void *p) {
                  : c->kind == LAYER_CONV1D ? loom_conv1d(c->cx, c->x, c->kernel, c->bias, 1, 1, LOOM_VALID, LOOM_RELU)
                  : c->kind == LAYER_GRU ? loom_gru(c->cx, c->x, NULL, c->kernel, c->rk, c->bias,
                                                    &(loom_rnn_cfg){.reset_after = true})
-                                : loom_lstm(c->cx, c->x, NULL, NULL, c->kernel, c->rk, c->bias, &(loom_rnn_cfg){0}, NULL);
+                 : loom_lstm(c->cx, c->x, NULL, NULL, c->kernel, c->rk, c->bias, &(loom_rnn_cfg){0}, NULL);
+  if (y && c->kind == LAYER_BILSTM) {
+    loom_tensor *both[2] = {y, loom_lstm(c->cx, c->x, NULL, NULL, c->kernel2, c->rk2, c->bias2,
+                                         &(loom_rnn_cfg){.go_backwards = true}, NULL)};
+    y = both[1] ? loom_concatenate(c->cx, 2, both, -1) : NULL;
+  }
   if (!y) {
     fprintf(stderr, "%s: %s\n", c->name, loom_ctx_error(c->cx));
     exit(1);
@@ -53,8 +58,15 @@ void layer_case_prepare(layer_case *c) {
     c->kernel = filled(a, 2, sk, 0.1f, 2);
     c->rk = filled(a, 2, su, 0.1f, 3);
     ysize = c->b * c->cout;
+    if (c->kind == LAYER_BILSTM) {
+      c->kernel2 = filled(a, 2, sk, 0.1f, 5);
+      c->rk2 = filled(a, 2, su, 0.1f, 6);
+      const int64_t sb2 = 4 * c->cout;
+      c->bias2 = filled(a, 1, &sb2, 0.1f, 7);
+      ysize *= 2;
+    }
   }
-  const int64_t sb[2] = {c->kind == LAYER_LSTM ? 4 * c->cout : c->kind == LAYER_GRU ? 2 : c->cout, 3 * c->cout};
+  const int64_t sb[2] = {c->kind == LAYER_LSTM || c->kind == LAYER_BILSTM ? 4 * c->cout : c->kind == LAYER_GRU ? 2 : c->cout, 3 * c->cout};
   c->bias = filled(a, c->kind == LAYER_GRU ? 2 : 1, sb, 0.1f, 4);
   c->seed = malloc((size_t)ysize * sizeof(float));
   for (int64_t i = 0; i < ysize; ++i) c->seed[i] = 1e-3f;

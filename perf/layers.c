@@ -42,11 +42,12 @@ int main(int argc, char **argv) {
     }
   }
   layer_case cases[] = {
-      {"conv2d_3x3_128_32x32_b32", LAYER_CONV2D, 32, 32, 32, 128, 128, 3, false, 0, 0, 0, 0, 0, 0, 0},
-      {"conv1d_k5_256_L100_b64", LAYER_CONV1D, 64, 1, 100, 256, 256, 5, false, 0, 0, 0, 0, 0, 0, 0},
-      {"lstm_64to32_T100_b128", LAYER_LSTM, 128, 1, 100, 64, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
-      {"lstm_128to32_T100_b128", LAYER_LSTM, 128, 1, 100, 128, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
-      {"gru_64to32_T100_b128", LAYER_GRU, 128, 1, 100, 64, 32, 0, false, 0, 0, 0, 0, 0, 0, 0},
+      {"conv2d_3x3_128_32x32_b32", LAYER_CONV2D, 32, 32, 32, 128, 128, 3, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+      {"conv1d_k5_256_L100_b64", LAYER_CONV1D, 64, 1, 100, 256, 256, 5, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+      {"lstm_64to32_T100_b128", LAYER_LSTM, 128, 1, 100, 64, 32, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+      {"lstm_128to32_T100_b128", LAYER_LSTM, 128, 1, 100, 128, 32, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+      {"gru_64to32_T100_b128", LAYER_GRU, 128, 1, 100, 64, 32, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+      {"bilstm_64to2x32_T100_b128", LAYER_BILSTM, 128, 1, 100, 64, 32, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
   };
   bench_report report = {.suite = "layers"};
   printf("loom %s layers: SIMD %s, %d threads\n", loom_version(), loom_simd_target(), loom_get_num_threads());

@@ -21,7 +21,8 @@ torch.manual_seed(0)
 
 def run(name, module, x, last_h=False):
     def out(y):
-        return y[1][0] if last_h else y  # LSTM: (output, (h, c)) -> h of the last step
+        # LSTM: (output, (h, c)) -> h of the last step (of both directions when bidirectional)
+        return y[1][0].transpose(0, 1).reshape(y[1][0].shape[1], -1) if last_h else y
 
     def fwd():
         with torch.no_grad():
@@ -44,3 +45,6 @@ run("conv1d_k5_256_L100_b64", nn.Sequential(nn.Conv1d(256, 256, 5), nn.ReLU()), 
 for d in (64, 128):
     run("lstm_%dto32_T100_b128" % d, nn.LSTM(d, 32, batch_first=True), torch.randn(128, 100, d), True)
 run("gru_64to32_T100_b128", nn.GRU(64, 32, batch_first=True), torch.randn(128, 100, 64), True)
+# Keras' Bidirectional(LSTM(32)) is [h_T forward, h_0 backward]: h_n of both directions
+bilstm = nn.LSTM(64, 32, batch_first=True, bidirectional=True)
+run("bilstm_64to2x32_T100_b128", bilstm, torch.randn(128, 100, 64), True)
