@@ -23,6 +23,8 @@ bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts
  * and activation fused; this splits them when logits are wanted. */
 loom_tensor *lm_activate(const lm_run *run, loom_tensor *z, loom_activation act);
 bool lm_wants_split(const lm_run *run, loom_activation act);
+/* The states a recurrent layer starts from and returns: h, and c for LSTM (recurrent.c). */
+int lm_rnn_states(const loom_layer *l);
 /* Keras' name of an activation ("relu"); NULL for none of loom's. */
 const char *lm_activation_name(loom_activation act);
 /* The kernel ([..., cout] flattened) and bias a layer runs with: its own, or with

@@ -19,8 +19,7 @@ static int rnn_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
 static int gates_of(const loom_layer *l) {
   return l->kind->id == LM_KIND_LSTM ? 4 : l->kind->id == LM_KIND_GRU ? 3 : 1;
 }
-/* the states a call may start from and return: h, and c for LSTM */
-static int states_of(const loom_layer *l) { return l->kind->id == LM_KIND_LSTM ? 2 : 1; }
+int lm_rnn_states(const loom_layer *l) { return l->kind->id == LM_KIND_LSTM ? 2 : 1; }
 static bool reset_after(const loom_layer *l) { return l->kind->id == LM_KIND_GRU && l->o.rnn.reset_after != LOOM_NO; }
 
 static int rnn_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out, loom_dtype *dt) {
@@ -28,7 +27,7 @@ static int rnn_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_
   const loom_node *x = in[0];
   if (!lm_check_input(l, in, 0, 3, 3, LOOM_F32) || !lm_check_known_last(l, x, "features")) return l->g->status;
   const int64_t u = l->o.rnn.units, d = x->shape.d[2], gu = gates_of(l) * u;
-  const int ns = states_of(l);
+  const int ns = lm_rnn_states(l);
   if (n > 1 && n != 1 + ns)
     return lm_layer_fail(l, LOOM_EINVAL, "takes [x] or [x, %s] (initial_state), got %d inputs",
                          ns == 2 ? "h, c" : "h", n);

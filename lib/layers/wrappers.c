@@ -164,8 +164,6 @@ loom_layer *loom_layer_time_distributed(loom_graph *g, const loom_time_distribut
 
 /* ---------------------------------------------------------------- Bidirectional */
 
-static int states_of(const loom_layer *l) { return l->kind->id == LM_KIND_LSTM ? 2 : 1; }
-
 static int bidir_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
   loom_bidirectional_opts *o = opts;
   if ((unsigned)o->merge_mode > LOOM_MERGE_NONE)
@@ -226,7 +224,7 @@ static int bidir_made(loom_layer *l) {
 
 static int bidir_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out, loom_dtype *dt) {
   loom_layer *fwd = l->sub[0], *bwd = l->sub[1];
-  const int ns = states_of(fwd);
+  const int ns = lm_rnn_states(fwd);
   if (n != 1 && n != 1 + 2 * ns)
     return lm_layer_fail(l, LOOM_EINVAL, "takes [x] or [x, %d forward state%s, %d backward state%s], got %d inputs", ns,
                          ns > 1 ? "s" : "", ns, ns > 1 ? "s" : "", n);
@@ -267,7 +265,7 @@ static int bidir_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **
   (void)logits;
   loom_layer *fwd = l->sub[0], *bwd = l->sub[1];
   loom_ctx *cx = run->cx;
-  const int ns = states_of(fwd), nd = n > 1 ? 1 + ns : 1;
+  const int ns = lm_rnn_states(fwd), nd = n > 1 ? 1 + ns : 1;
   loom_tensor *fin[LOOM_MAX_IO] = {in[0]}, *bin[LOOM_MAX_IO] = {in[0]};
   for (int i = 1; i < n; ++i) {
     if (i <= ns) fin[i] = in[i];
