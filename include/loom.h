@@ -243,7 +243,9 @@ LOOM_API loom_tensor *loom_embedding(loom_ctx *cx, loom_tensor *ids, loom_tensor
  * 'same' pads as TensorFlow does (more on the right/bottom); padded positions never win
  * a max and do not count in an average. The global forms reduce every spatial dim:
  * [batch, ..., channels] -> [batch, channels]. */
-typedef enum loom_padding { LOOM_VALID = 0, LOOM_SAME = 1 } loom_padding;
+/* LOOM_CAUSAL (Conv1D only): all the padding before the steps, so that output t sees
+ * inputs up to t alone. */
+typedef enum loom_padding { LOOM_VALID = 0, LOOM_SAME = 1, LOOM_CAUSAL = 2 } loom_padding;
 LOOM_API loom_tensor *loom_max_pool1d(loom_ctx *cx, loom_tensor *x, int pool, int stride,
                                       loom_padding padding);
 LOOM_API loom_tensor *loom_avg_pool1d(loom_ctx *cx, loom_tensor *x, int pool, int stride,
@@ -265,6 +267,17 @@ LOOM_API loom_tensor *loom_conv1d(loom_ctx *cx, loom_tensor *x, loom_tensor *ker
 LOOM_API loom_tensor *loom_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
                                   loom_tensor *bias, int stride_h, int stride_w, int dilation_h,
                                   int dilation_w, loom_padding padding, loom_activation act);
+/* Transposed convolutions (Keras' Conv1DTranspose, Conv2DTranspose): the adjoint of the
+ * convolution with the same window, strides and padding, Keras' kernel [k, out, in] or
+ * [kh, kw, out, in], bias [out] or NULL, no activation (apply one after). An axis of
+ * length n gives n * stride with 'same', n * stride + max(span - stride, 0) with 'valid'
+ * (span = dilation * (k - 1) + 1), as Keras computes it without output_padding. */
+LOOM_API loom_tensor *loom_conv1d_transpose(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
+                                            loom_tensor *bias, int stride, int dilation,
+                                            loom_padding padding);
+LOOM_API loom_tensor *loom_conv2d_transpose(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
+                                            loom_tensor *bias, int stride_h, int stride_w,
+                                            int dilation_h, int dilation_w, loom_padding padding);
 
 /* Depthwise convolution (Keras' DepthwiseConv2D): x [batch, h, w, c], kernel [kh, kw, c,
  * dm] (dm filters per channel, the output's channel ci * dm + m), bias [c * dm] or NULL;
@@ -361,6 +374,17 @@ LOOM_API loom_tensor *loom_metric_binary_accuracy(loom_ctx *cx, loom_tensor *y_t
 
 /* The same elements (f32) under a shape of the same size. */
 LOOM_API loom_tensor *loom_reshape(loom_ctx *cx, loom_tensor *x, int rank, const int64_t *shape);
+/* The axes in another order: y's axis i is x's axis perm[i] (Keras' Permute). */
+LOOM_API loom_tensor *loom_transpose(loom_ctx *cx, loom_tensor *x, const int *perm);
+/* before[a] zeros added before axis a and after[a] after it (NULL: none); a negative
+ * count cuts that many elements instead (Keras' ZeroPadding and Cropping). */
+LOOM_API loom_tensor *loom_pad(loom_ctx *cx, loom_tensor *x, const int64_t *before, const int64_t *after);
+/* Each slice along `axis` repeated `times` times in place, as numpy.repeat: [a, b] with
+ * axis 1, times 2 gives [a, a, b, b] (UpSampling 'nearest'; RepeatVector on a new axis). */
+LOOM_API loom_tensor *loom_repeat(loom_ctx *cx, loom_tensor *x, int axis, int times);
+/* Images [batch, h, w, c] resized to [batch, height, width, c] by bilinear interpolation
+ * with half-pixel centres (TensorFlow 2's tf.image.resize, PyTorch's align_corners=False). */
+LOOM_API loom_tensor *loom_resize_bilinear(loom_ctx *cx, loom_tensor *x, int64_t height, int64_t width);
 
 /* Over all elements, to a rank-0 tensor. */
 LOOM_API loom_tensor *loom_sum(loom_ctx *cx, loom_tensor *x);
@@ -555,6 +579,27 @@ typedef struct loom_activation_layer_opts {
   const char *name;
 } loom_activation_layer_opts;
 
+/* The reshaping layers, channels-last:
+ * - Reshape(target_shape): a sample's new shape, 0-ended, one entry -1 at most (inferred);
+ * - Permute(dims): the sample axes' new order, 1-based as Keras' (dims {2, 1} swaps them);
+ * - RepeatVector(n): [batch, d] -> [batch, n, d];
+ * - ZeroPadding1D/2D(padding), Cropping1D/2D(cropping): {before, after} per spatial dim
+ *   (1-D: the first pair alone); ZeroPadding's all zeros mean Keras' default, 1 everywhere;
+ * - UpSampling1D(size, 0: 2), UpSampling2D(size, 0: 2 each; interpolation nearest or
+ *   bilinear, as tf.image.resize with half-pixel centres). */
+typedef enum loom_interpolation { LOOM_NEAREST = 0, LOOM_BILINEAR = 1 } loom_interpolation;
+typedef struct loom_reshaping_opts {
+  LOOM_OPTS_HEAD;
+  int target_shape[LOOM_MAX_RANK - 1]; /* Reshape */
+  int dims[LOOM_MAX_RANK - 1];         /* Permute */
+  int n;                               /* RepeatVector */
+  int padding[2][2];                   /* ZeroPadding */
+  int cropping[2][2];                  /* Cropping */
+  int size[2];                         /* UpSampling */
+  loom_interpolation interpolation;    /* UpSampling2D */
+  const char *name;
+} loom_reshaping_opts;
+
 LOOM_API loom_layer *loom_layer_dense(loom_graph *g, const loom_dense_opts *o);
 LOOM_API loom_layer *loom_layer_embedding(loom_graph *g, const loom_embedding_opts *o);
 LOOM_API loom_layer *loom_layer_lstm(loom_graph *g, const loom_lstm_opts *o);
@@ -564,6 +609,10 @@ LOOM_API loom_layer *loom_layer_time_distributed(loom_graph *g, const loom_time_
 LOOM_API loom_layer *loom_layer_bidirectional(loom_graph *g, const loom_bidirectional_opts *o);
 LOOM_API loom_layer *loom_layer_conv1d(loom_graph *g, const loom_conv_opts *o);
 LOOM_API loom_layer *loom_layer_conv2d(loom_graph *g, const loom_conv_opts *o);
+/* Conv1DTranspose, Conv2DTranspose: loom_conv_opts as Conv1D/2D (padding 'valid' or
+ * 'same'; Keras' output_padding is not supported), kernel [k..., filters, in]. */
+LOOM_API loom_layer *loom_layer_conv1d_transpose(loom_graph *g, const loom_conv_opts *o);
+LOOM_API loom_layer *loom_layer_conv2d_transpose(loom_graph *g, const loom_conv_opts *o);
 LOOM_API loom_layer *loom_layer_depthwise_conv2d(loom_graph *g, const loom_separable_opts *o);
 LOOM_API loom_layer *loom_layer_separable_conv2d(loom_graph *g, const loom_separable_opts *o);
 LOOM_API loom_layer *loom_layer_batch_normalization(loom_graph *g, const loom_batch_norm_opts *o);
@@ -571,6 +620,15 @@ LOOM_API loom_layer *loom_layer_max_pooling1d(loom_graph *g, const loom_pool_opt
 LOOM_API loom_layer *loom_layer_max_pooling2d(loom_graph *g, const loom_pool_opts *o);
 LOOM_API loom_layer *loom_layer_average_pooling1d(loom_graph *g, const loom_pool_opts *o);
 LOOM_API loom_layer *loom_layer_average_pooling2d(loom_graph *g, const loom_pool_opts *o);
+LOOM_API loom_layer *loom_layer_reshape(loom_graph *g, const loom_reshaping_opts *o);
+LOOM_API loom_layer *loom_layer_permute(loom_graph *g, const loom_reshaping_opts *o);
+LOOM_API loom_layer *loom_layer_repeat_vector(loom_graph *g, const loom_reshaping_opts *o);
+LOOM_API loom_layer *loom_layer_zero_padding1d(loom_graph *g, const loom_reshaping_opts *o);
+LOOM_API loom_layer *loom_layer_zero_padding2d(loom_graph *g, const loom_reshaping_opts *o);
+LOOM_API loom_layer *loom_layer_cropping1d(loom_graph *g, const loom_reshaping_opts *o);
+LOOM_API loom_layer *loom_layer_cropping2d(loom_graph *g, const loom_reshaping_opts *o);
+LOOM_API loom_layer *loom_layer_up_sampling1d(loom_graph *g, const loom_reshaping_opts *o);
+LOOM_API loom_layer *loom_layer_up_sampling2d(loom_graph *g, const loom_reshaping_opts *o);
 LOOM_API loom_layer *loom_layer_global_max_pooling1d(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_global_max_pooling2d(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_global_average_pooling1d(loom_graph *g, const loom_layer_opts *o);
@@ -597,6 +655,8 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_LSTM(g, ...) loom_layer_lstm(g, LOOM_OPTS_(loom_lstm_opts, __VA_ARGS__))
 #define loom_Conv1D(g, ...) loom_layer_conv1d(g, LOOM_OPTS_(loom_conv_opts, __VA_ARGS__))
 #define loom_Conv2D(g, ...) loom_layer_conv2d(g, LOOM_OPTS_(loom_conv_opts, __VA_ARGS__))
+#define loom_Conv1DTranspose(g, ...) loom_layer_conv1d_transpose(g, LOOM_OPTS_(loom_conv_opts, __VA_ARGS__))
+#define loom_Conv2DTranspose(g, ...) loom_layer_conv2d_transpose(g, LOOM_OPTS_(loom_conv_opts, __VA_ARGS__))
 #define loom_DepthwiseConv2D(g, ...) \
   loom_layer_depthwise_conv2d(g, LOOM_OPTS_(loom_separable_opts, __VA_ARGS__))
 #define loom_SeparableConv2D(g, ...) \
@@ -629,6 +689,15 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_ELU(g, ...) loom_layer_elu(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
 #define loom_Softmax(g, ...) loom_layer_softmax(g, LOOM_OPTS_(loom_activation_layer_opts, __VA_ARGS__))
 #define loom_Flatten(g, ...) loom_layer_flatten(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Reshape(g, ...) loom_layer_reshape(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
+#define loom_Permute(g, ...) loom_layer_permute(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
+#define loom_RepeatVector(g, ...) loom_layer_repeat_vector(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
+#define loom_ZeroPadding1D(g, ...) loom_layer_zero_padding1d(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
+#define loom_ZeroPadding2D(g, ...) loom_layer_zero_padding2d(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
+#define loom_Cropping1D(g, ...) loom_layer_cropping1d(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
+#define loom_Cropping2D(g, ...) loom_layer_cropping2d(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
+#define loom_UpSampling1D(g, ...) loom_layer_up_sampling1d(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
+#define loom_UpSampling2D(g, ...) loom_layer_up_sampling2d(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
 #define loom_Dropout(g, ...) loom_layer_dropout(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Add(g, ...) loom_layer_add(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Subtract(g, ...) loom_layer_subtract(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))

@@ -126,10 +126,11 @@ static loom_tensor *conv(loom_ctx *cx, const char *op, loom_tensor *x, loom_tens
   sw = sw ? sw : 1;
   dh = dh ? dh : 1;
   dw = dw ? dw : 1;
-  if (sh < 1 || sw < 1 || dh < 1 || dw < 1 || (padding != LOOM_VALID && padding != LOOM_SAME) ||
+  if (sh < 1 || sw < 1 || dh < 1 || dw < 1 ||
+      (padding != LOOM_VALID && padding != LOOM_SAME && !(one_d && padding == LOOM_CAUSAL)) ||
       !lm_activation_get(act)) {
     lm_fail(cx, LOOM_EINVAL, op, "strides %dx%d, dilation %dx%d, padding %d, activation %d: "
-            "strides and dilation must be >= 1, padding and activation known", sh, sw, dh, dw,
+            "strides and dilation must be >= 1, padding known ('causal' for 1-D alone), activation known", sh, sw, dh, dw,
             (int)padding, (int)act);
     return NULL;
   }
@@ -186,4 +187,126 @@ loom_tensor *loom_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom
                          loom_padding padding, loom_activation act) {
   return conv(cx, "loom_conv2d", x, kernel, bias, false, stride_h, stride_w, dilation_h, dilation_w,
               padding, act);
+}
+
+/* ---------------------------------------------------------------- transposed */
+
+/* A transposed convolution is the adjoint of a convolution: the forward one above, run
+ * from y's shape (oh x ow, cout channels) to x's (h x w, cin), has x as its output, so
+ * y = col2im(x . K^T), with Keras' transposed kernel [kh, kw, cout, cin] seen as that
+ * convolution's [kh*kw*cout, cin]. Backward is that convolution forward: dX += im2col(dY)
+ * . K, dK += im2col(dY)^T . X, db += column sums of dY. Here g describes the adjoint
+ * convolution: g->h, g->w, g->cin are y's; g->oh, g->ow, g->cout are x's. */
+static int conv_t_backward(loom_ctx *cx, const lm_rec *r) {
+  static const char op[] = "loom_conv_transpose";
+  const conv_geom *g = r->saved;
+  loom_tensor *x = r->in[0], *k = r->in[1], *b = r->n_in > 2 ? r->in[2] : NULL;
+  const size_t m = (size_t)(g->b * g->oh * g->ow), kk = (size_t)(g->kh * g->kw * g->cin);
+  const size_t n = (size_t)g->cout;
+  float *gk = k->requires_grad ? lm_grad(cx, k) : NULL;
+  float *gx = x->requires_grad ? lm_grad(cx, x) : NULL;
+  float *gb = b && b->requires_grad ? lm_grad(cx, b) : NULL;
+  if (cx->status) return cx->status;
+  const float *dy = r->out->grad;
+  if (gb) lm_bias_grad(dy, (size_t)(g->b * g->h * g->w), (size_t)g->cin, gb);
+  int st = LOOM_OK;
+  if (gk || gx) {
+    const lm_arena_mark mark = lm_arena_mark_here(cx->arena);
+    const size_t rows = block_rows(m, kk);
+    float *p = lm_scratch_f32(cx, op, (int64_t)rows, (int64_t)kk);
+    if (!p) return cx->status;
+    for (size_t r0 = 0; r0 < m && st == LOOM_OK; r0 += rows) {
+      const size_t rn = m - r0 < rows ? m - r0 : rows;
+      im2col(g, dy, (int64_t)r0, (int64_t)(r0 + rn), p);
+      if (gx) st = lm_sgemm(false, false, rn, n, kk, 1.0f, p, kk, k->data, n, 1.0f, gx + r0 * n, n, NULL);
+      if (st == LOOM_OK && gk)
+        st = lm_sgemm(true, false, kk, n, rn, 1.0f, p, kk, (const float *)x->data + r0 * n, n, 1.0f, gk, n, NULL);
+    }
+    lm_arena_rewind(cx->arena, mark);
+  }
+  return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
+}
+
+int64_t lm_conv_transpose_len(int64_t len, int64_t span, int64_t stride, loom_padding pad) {
+  if (pad == LOOM_SAME) return len * stride;
+  return len * stride + (span > stride ? span - stride : 0);
+}
+
+static loom_tensor *conv_t(loom_ctx *cx, const char *op, loom_tensor *x, loom_tensor *kernel,
+                           loom_tensor *bias, bool one_d, int sh, int sw, int dh, int dw,
+                           loom_padding padding) {
+  loom_tensor *in[3] = {x, kernel, bias};
+  const int n_in = bias ? 3 : 2;
+  if (!lm_inputs_ok(cx, op, n_in, in)) return NULL;
+  char sx[96], sk[96];
+  const int xr = one_d ? 3 : 4;
+  if (x->rank != xr || kernel->rank != xr || x->shape[xr - 1] != kernel->shape[xr - 1]) {
+    lm_fail(cx, LOOM_ESHAPE, op, "input %s does not fit kernel %s (expected %s)",
+            lm_shape_str(x, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk),
+            one_d ? "[batch, steps, in] and [k, out, in]"
+                  : "[batch, height, width, in] and [kh, kw, out, in]");
+    return NULL;
+  }
+  const int64_t cout = kernel->shape[xr - 2];
+  if (bias && (bias->rank != 1 || bias->shape[0] != cout)) {
+    lm_fail(cx, LOOM_ESHAPE, op, "bias %s does not fit kernel %s (expected [out])",
+            lm_shape_str(bias, sx, sizeof sx), lm_shape_str(kernel, sk, sizeof sk));
+    return NULL;
+  }
+  sh = sh ? sh : 1, sw = sw ? sw : 1, dh = dh ? dh : 1, dw = dw ? dw : 1;
+  if (sh < 1 || sw < 1 || dh < 1 || dw < 1 || (padding != LOOM_VALID && padding != LOOM_SAME)) {
+    lm_fail(cx, LOOM_EINVAL, op, "strides %dx%d, dilation %dx%d, padding %d: strides and dilation "
+            "must be >= 1, padding 'valid' or 'same'", sh, sw, dh, dw, (int)padding);
+    return NULL;
+  }
+  conv_geom *g = lm_scratch(cx, op, sizeof *g);
+  if (!g) return NULL;
+  const int kh = one_d ? 1 : (int)kernel->shape[0], kw = (int)kernel->shape[xr - 3];
+  const int64_t h = one_d ? 1 : x->shape[1], w = x->shape[xr - 2];
+  *g = (conv_geom){.b = x->shape[0], .cin = cout, .cout = x->shape[xr - 1], .oh = h, .ow = w,
+                   .kh = kh, .kw = kw, .sh = sh, .sw = sw, .dh = dh, .dw = dw, .act = LOOM_LINEAR};
+  const int64_t span_h = (int64_t)dh * (kh - 1) + 1, span_w = (int64_t)dw * (kw - 1) + 1;
+  g->h = one_d ? 1 : lm_conv_transpose_len(h, span_h, sh, padding);
+  g->w = lm_conv_transpose_len(w, span_w, sw, padding);
+  if (one_d) g->pad_top = 0;
+  else lm_window_out(g->h, span_h, sh, padding, &g->pad_top);
+  lm_window_out(g->w, span_w, sw, padding, &g->pad_left);
+  const int64_t s1[3] = {g->b, g->w, cout}, s2[4] = {g->b, g->h, g->w, cout};
+  loom_tensor *y = lm_out(cx, op, xr, one_d ? s1 : s2);
+  if (!y) return NULL;
+  float *yd = y->data;
+  const size_t m = (size_t)(g->b * h * w), kk = (size_t)(kh * kw * cout), n = (size_t)g->cout;
+  const size_t ym = (size_t)(g->b * g->h * g->w);
+  if (bias)
+    for (size_t i = 0; i < ym; ++i) memcpy(yd + i * (size_t)cout, bias->data, (size_t)cout * sizeof(float));
+  else
+    memset(yd, 0, ym * (size_t)cout * sizeof(float));
+  const lm_arena_mark mark = lm_arena_mark_here(cx->arena);
+  const size_t rows = block_rows(m, kk);
+  float *dp = lm_scratch_f32(cx, op, (int64_t)rows, (int64_t)kk);
+  if (!dp) return NULL;
+  int st = LOOM_OK;
+  for (size_t r0 = 0; r0 < m && st == LOOM_OK; r0 += rows) {
+    const size_t rn = m - r0 < rows ? m - r0 : rows;
+    st = lm_sgemm(false, true, rn, kk, n, 1.0f, (const float *)x->data + r0 * n, n, kernel->data, n, 0.0f, dp, kk, NULL);
+    if (st == LOOM_OK) col2im(g, dp, (int64_t)r0, (int64_t)(r0 + rn), yd);
+  }
+  lm_arena_rewind(cx->arena, mark);
+  if (st != LOOM_OK) {
+    lm_fail(cx, st, op, "%s", loom_last_error());
+    return NULL;
+  }
+  return lm_record(cx, op, conv_t_backward, y, n_in, in, g);
+}
+
+loom_tensor *loom_conv1d_transpose(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
+                                   int stride, int dilation, loom_padding padding) {
+  return conv_t(cx, "loom_conv1d_transpose", x, kernel, bias, true, 1, stride, 1, dilation, padding);
+}
+
+loom_tensor *loom_conv2d_transpose(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
+                                   int stride_h, int stride_w, int dilation_h, int dilation_w,
+                                   loom_padding padding) {
+  return conv_t(cx, "loom_conv2d_transpose", x, kernel, bias, false, stride_h, stride_w, dilation_h,
+                dilation_w, padding);
 }

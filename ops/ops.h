@@ -95,8 +95,11 @@ loom_tensor *lm_batch_norm_relu(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma
 /* TensorFlow's sliding-window rule (window.c): the output length of an axis of `len`
  * under a window spanning `span` inputs (dilation included) and a stride; 'valid' gives 0
  * when the window does not fit; *lead (may be NULL) is the padding before the axis,
- * 'same' putting the larger half after it. */
+ * 'same' putting the larger half after it, 'causal' all of it before. */
 int64_t lm_window_out(int64_t len, int64_t span, int64_t stride, loom_padding pad, int *lead);
+/* The output length of a transposed convolution's axis of `len` (Keras' rule, without
+ * output_padding): the length whose convolution by the same window gives `len` back. */
+int64_t lm_conv_transpose_len(int64_t len, int64_t span, int64_t stride, loom_padding pad);
 
 /* bytes of step-arena scratch for an op; NULL with the ctx's error set (naming op) when
  * the arena cannot give them. */

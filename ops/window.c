@@ -8,6 +8,10 @@ int64_t lm_window_out(int64_t len, int64_t span, int64_t stride, loom_padding pa
     if (lead) *lead = total > 0 ? (int)(total / 2) : 0;
     return out;
   }
+  if (pad == LOOM_CAUSAL) {
+    if (lead) *lead = (int)(span - 1);
+    return len >= 1 ? (len - 1) / stride + 1 : 0;
+  }
   if (lead) *lead = 0;
   return len >= span ? (len - span) / stride + 1 : 0;
 }

@@ -1,8 +1,13 @@
 /* conv.c - Conv1D and Conv2D (channels-last, Keras' kernel [k..., in, filters],
- * glorot_uniform, bias zeros). */
+ * glorot_uniform, bias zeros), and their transposed forms Conv1DTranspose and
+ * Conv2DTranspose (kernel [k..., filters, in]). */
 #include "lib/layers/layer.h"
 #include "lib/layers/spatial.h"
 #include "ops/ops.h"
+
+static bool transposed(const lm_layer_kind *k) {
+  return k == &lm_kind_conv1d_transpose || k == &lm_kind_conv2d_transpose;
+}
 
 static int conv_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
   loom_conv_opts *c = opts;
@@ -11,10 +16,11 @@ static int conv_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
   if (!c->dilation_rate) c->dilation_rate = 1;
   if (c->activation == LOOM_ACTIVATION_DEFAULT) c->activation = LOOM_LINEAR;
   if (c->filters <= 0 || c->kernel_size[0] <= 0 || c->kernel_size[1] <= 0 || c->strides[0] <= 0 ||
-      c->strides[1] <= 0 || c->dilation_rate <= 0 || (unsigned)c->padding > LOOM_SAME ||
+      c->strides[1] <= 0 || c->dilation_rate <= 0 ||
+      (unsigned)c->padding > (k->dims == 1 && !transposed(k) ? LOOM_CAUSAL : LOOM_SAME) ||
       !lm_activation_name(c->activation))
     return lm_opts_fail(g, k, c, LOOM_EINVAL, "filters, kernel_size, strides and dilation_rate must "
-                        "be > 0 (got %d, %dx%d, %dx%d, %d), padding and activation known",
+                        "be > 0 (got %d, %dx%d, %dx%d, %d), padding known ('causal' for Conv1D alone) and activation known",
                         c->filters, c->kernel_size[0], c->kernel_size[1], c->strides[0],
                         c->strides[1], c->dilation_rate);
   if (c->dilation_rate != 1 && (c->strides[0] != 1 || c->strides[1] != 1)) /* Keras' rule too */
@@ -32,13 +38,14 @@ static int conv_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm
       !lm_check_known_last(l, x, "channels"))
     return l->g->status;
   const int64_t cin = x->shape.d[dims + 1];
+  const bool t = transposed(l->kind);
   if (l->built) {
-    if (!lm_check_built_dim(l, x, dims + 1, l->w[0]->shape[dims])) return l->g->status;
+    if (!lm_check_built_dim(l, x, dims + 1, l->w[0]->shape[dims + t])) return l->g->status;
   } else {
     int64_t ks[4];
     double field = 1;
     for (int k = 0; k < dims; ++k) ks[k] = o->kernel_size[k], field *= o->kernel_size[k];
-    ks[dims] = cin, ks[dims + 1] = o->filters;
+    ks[dims + t] = cin, ks[dims + !t] = o->filters;
     loom_tensor *w = lm_layer_add_weight(l, "kernel", dims + 2, ks);
     if (!w) return l->g->status;
     lm_init_glorot_uniform(l, w, field * (double)cin, field * o->filters);
@@ -47,7 +54,14 @@ static int conv_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm
   }
   int window[2];
   for (int k = 0; k < dims; ++k) window[k] = o->dilation_rate * (o->kernel_size[k] - 1) + 1;
-  if (!lm_spatial_out(l, x, dims, window, o->strides, o->padding, out)) return l->g->status;
+  if (t) {
+    *out = x->shape;
+    for (int k = 0; k < dims; ++k)
+      if (x->shape.d[1 + k] != LOOM_NONE)
+        out->d[1 + k] = lm_conv_transpose_len(x->shape.d[1 + k], window[k], o->strides[k], o->padding);
+  } else if (!lm_spatial_out(l, x, dims, window, o->strides, o->padding, out)) {
+    return l->g->status;
+  }
   out->d[dims + 1] = o->filters;
   return LOOM_OK;
 }
@@ -67,6 +81,20 @@ static int conv_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **i
                                                     o->padding, act);
   if (split) logits[0] = y, y = lm_activate(run, y, o->activation);
   out[0] = y;
+  return loom_ctx_status(run->cx);
+}
+
+static int conv_t_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
+                          loom_tensor **out, loom_tensor **logits) {
+  (void)n;
+  const loom_conv_opts *o = &l->o.conv;
+  loom_tensor *kernel = l->w[0], *bias = l->n_weights > 1 ? l->w[1] : NULL;
+  loom_tensor *z = l->kind->dims == 1
+                       ? loom_conv1d_transpose(run->cx, in[0], kernel, bias, o->strides[0], o->dilation_rate, o->padding)
+                       : loom_conv2d_transpose(run->cx, in[0], kernel, bias, o->strides[0], o->strides[1],
+                                               o->dilation_rate, o->dilation_rate, o->padding);
+  if (lm_wants_split(run, o->activation)) logits[0] = z;
+  out[0] = lm_activate(run, z, o->activation);
   return loom_ctx_status(run->cx);
 }
 
@@ -90,9 +118,25 @@ static const lm_opt conv_opts[] = {
 const lm_layer_kind lm_kind_conv1d = CONV_KIND(LM_KIND_CONV1D, "Conv1D", "conv1d", 1);
 const lm_layer_kind lm_kind_conv2d = CONV_KIND(LM_KIND_CONV2D, "Conv2D", "conv2d", 2);
 
+#define CONV_T_KIND(ID, cls, pfx, d)                                                          \
+  {.id = ID, .class_name = cls, .prefix = pfx, .min_in = 1, .max_in = 1, .dims = d,            \
+   .opts_size = sizeof(loom_conv_opts), .name_offset = offsetof(loom_conv_opts, name),         \
+   .opts = conv_opts, .check = conv_check, .build = conv_build, .forward = conv_t_forward,     \
+   .activation = conv_activation}
+const lm_layer_kind lm_kind_conv1d_transpose =
+    CONV_T_KIND(LM_KIND_CONV1D_TRANSPOSE, "Conv1DTranspose", "conv1d_transpose", 1);
+const lm_layer_kind lm_kind_conv2d_transpose =
+    CONV_T_KIND(LM_KIND_CONV2D_TRANSPOSE, "Conv2DTranspose", "conv2d_transpose", 2);
+
 loom_layer *loom_layer_conv1d(loom_graph *g, const loom_conv_opts *o) {
   return lm_layer_make(g, &lm_kind_conv1d, o);
 }
 loom_layer *loom_layer_conv2d(loom_graph *g, const loom_conv_opts *o) {
   return lm_layer_make(g, &lm_kind_conv2d, o);
+}
+loom_layer *loom_layer_conv1d_transpose(loom_graph *g, const loom_conv_opts *o) {
+  return lm_layer_make(g, &lm_kind_conv1d_transpose, o);
+}
+loom_layer *loom_layer_conv2d_transpose(loom_graph *g, const loom_conv_opts *o) {
+  return lm_layer_make(g, &lm_kind_conv2d_transpose, o);
 }

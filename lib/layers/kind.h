@@ -37,6 +37,8 @@
   X(SIMPLE_RNN, simple_rnn)                                            \
   X(CONV1D, conv1d)                                                    \
   X(CONV2D, conv2d)                                                    \
+  X(CONV1D_TRANSPOSE, conv1d_transpose)                                \
+  X(CONV2D_TRANSPOSE, conv2d_transpose)                                \
   X(DEPTHWISE_CONV2D, depthwise_conv2d)                                \
   X(SEPARABLE_CONV2D, separable_conv2d)                                \
   X(BATCH_NORMALIZATION, batch_normalization)                          \
@@ -44,6 +46,15 @@
   X(MAX_POOLING2D, max_pooling2d)                                      \
   X(AVERAGE_POOLING1D, average_pooling1d)                              \
   X(AVERAGE_POOLING2D, average_pooling2d)                              \
+  X(RESHAPE, reshape)                                                  \
+  X(PERMUTE, permute)                                                  \
+  X(REPEAT_VECTOR, repeat_vector)                                      \
+  X(ZERO_PADDING1D, zero_padding1d)                                    \
+  X(ZERO_PADDING2D, zero_padding2d)                                    \
+  X(CROPPING1D, cropping1d)                                            \
+  X(CROPPING2D, cropping2d)                                            \
+  X(UP_SAMPLING1D, up_sampling1d)                                      \
+  X(UP_SAMPLING2D, up_sampling2d)                                      \
   X(GLOBAL_MAX_POOLING1D, global_max_pooling1d)                        \
   X(GLOBAL_MAX_POOLING2D, global_max_pooling2d)                        \
   X(GLOBAL_AVERAGE_POOLING1D, global_average_pooling1d)                \
@@ -79,7 +90,10 @@ typedef enum lm_opt_type {
   LM_OPT_FLOAT_NONE, /* float, 0 for Keras' None; "max_value": null */
   LM_OPT_AXES,       /* int[LOOM_MAX_RANK - 1], 0-ended; "shared_axes": [1, 2] (null: none) */
   LM_OPT_LAYER,      /* loom_layer *, a wrapped layer; "layer": {"class_name": ..., "config": ...} */
-  LM_OPT_MERGE       /* loom_merge_mode; "merge_mode": "concat" (null: LOOM_MERGE_NONE) */
+  LM_OPT_MERGE,      /* loom_merge_mode; "merge_mode": "concat" (null: LOOM_MERGE_NONE) */
+  LM_OPT_PAIRS,      /* int[2][2], {before, after} per spatial dim; "padding": [[1, 1], [2, 2]]
+                      * (1-D: [1, 1]; an int: all; 2-D [1, 2]: {1, 1}, {2, 2}) */
+  LM_OPT_NAMED       /* an enum, by the names in `names` (index = value); "interpolation": "nearest" */
 } lm_opt_type;
 
 typedef struct lm_opt {
@@ -88,10 +102,12 @@ typedef struct lm_opt {
   size_t offset;   /* in the kind's options struct */
   double lo, hi;   /* what a config may hold (numbers, tuple entries) */
   const char *alias; /* another key read when `key` is absent (Keras 2's name), or NULL */
+  const char *const *names; /* LM_OPT_NAMED: NULL-ended */
 } lm_opt;
-#define LM_OPT(T, field, key, type, lo, hi) {key, type, offsetof(T, field), lo, hi, NULL}
-#define LM_OPT_ALIAS(T, field, key, alias, type, lo, hi) {key, type, offsetof(T, field), lo, hi, alias}
-#define LM_OPTS_END {NULL, LM_OPT_INT, 0, 0, 0, NULL}
+#define LM_OPT(T, field, key, type, lo, hi) {key, type, offsetof(T, field), lo, hi, NULL, NULL}
+#define LM_OPT_ALIAS(T, field, key, alias, type, lo, hi) {key, type, offsetof(T, field), lo, hi, alias, NULL}
+#define LM_OPT_ENUM(T, field, key, names) {key, LM_OPT_NAMED, offsetof(T, field), 0, 0, NULL, names}
+#define LM_OPTS_END {NULL, LM_OPT_INT, 0, 0, 0, NULL, NULL}
 
 /* What inference's BatchNormalization folding may do with a kind (lib/graph/fold.c). */
 typedef enum lm_fold_role {

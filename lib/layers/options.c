@@ -7,7 +7,11 @@
 #include "lib/layers/layer.h"
 #include "ops/act.h"
 
-static const char *padding_name(loom_padding p) { return p == LOOM_SAME ? "same" : "valid"; }
+/* Keras' padding names, by loom_padding */
+static const char *const padding_names[] = {[LOOM_VALID] = "valid", [LOOM_SAME] = "same", [LOOM_CAUSAL] = "causal"};
+static const char *padding_name(loom_padding p) {
+  return (unsigned)p < sizeof padding_names / sizeof *padding_names ? padding_names[p] : "valid";
+}
 
 /* Keras' merge_mode names, by loom_merge_mode (NONE is JSON null) */
 static const char *const merge_names[] = {[LOOM_MERGE_CONCAT] = "concat", [LOOM_MERGE_SUM] = "sum",
@@ -100,6 +104,21 @@ cJSON *lm_layer_config(const loom_layer *l) {
         v = m == LOOM_MERGE_NONE ? cJSON_CreateNull() : cJSON_CreateString(merge_names[m ? m : LOOM_MERGE_CONCAT]);
         break;
       }
+      case LM_OPT_PAIRS: {
+        int t[2][2];
+        memcpy(t, at, sizeof t);
+        if (dims == 1) {
+          v = cJSON_CreateIntArray(t[0], 2);
+        } else {
+          v = cJSON_CreateArray();
+          for (int d = 0; d < dims && v; ++d) {
+            cJSON *e = cJSON_CreateIntArray(t[d], 2);
+            if (!e || !cJSON_AddItemToArray(v, e)) cJSON_Delete(e), cJSON_Delete(v), v = NULL;
+          }
+        }
+        break;
+      }
+      case LM_OPT_NAMED: v = cJSON_CreateString(p->names[int_at(o, p->offset)]); break;
     }
     if (!v || !cJSON_AddItemToObject(c, p->key, v)) {
       cJSON_Delete(v);
@@ -199,9 +218,11 @@ static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void
     }
     case LM_OPT_PADDING: {
       const char *s = cJSON_GetStringValue(v);
-      if (!s || (strcmp(s, "same") && strcmp(s, "valid")))
-        return bad(r, p, "is \"%s\": padding is \"valid\" or \"same\"", s ? s : "(not a string)");
-      iv = !strcmp(s, "same") ? LOOM_SAME : LOOM_VALID;
+      iv = -1;
+      for (int i = 0; s && i < (int)(sizeof padding_names / sizeof *padding_names); ++i)
+        if (!strcmp(s, padding_names[i])) iv = i;
+      if (iv < 0)
+        return bad(r, p, "is \"%s\": padding is \"valid\", \"same\" or (Conv1D) \"causal\"", s ? s : "(not a string)");
       memcpy(at, &iv, sizeof iv);
       return;
     }
@@ -243,6 +264,35 @@ static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void
       }
       memcpy(at, &l, sizeof l);
       return;
+    }
+    case LM_OPT_PAIRS: {
+      int t[2][2] = {{0, 0}, {0, 0}};
+      if (cJSON_IsNumber(v) || dims == 1) {
+        read_ints(r, p, v, 2, t[0]); /* an int: all four (1-D: both) */
+        if (cJSON_IsNumber(v)) t[1][0] = t[1][1] = t[0][0];
+      } else if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(v, 0))) {
+        int sym[2] = {0, 0};
+        read_ints(r, p, v, 2, sym); /* (h, w): symmetric per dim */
+        t[0][0] = t[0][1] = sym[0], t[1][0] = t[1][1] = sym[1];
+      } else if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2) {
+        for (int d = 0; d < 2; ++d) read_ints(r, p, cJSON_GetArrayItem(v, d), 2, t[d]);
+      } else {
+        return bad(r, p, "must be an integer, [h, w] or [[top, bottom], [left, right]]");
+      }
+      memcpy(at, t, sizeof t);
+      return;
+    }
+    case LM_OPT_NAMED: {
+      const char *s = cJSON_GetStringValue(v);
+      char names[200] = "";
+      for (int i = 0; p->names[i]; ++i) {
+        if (s && !strcmp(s, p->names[i])) {
+          memcpy(at, &i, sizeof i);
+          return;
+        }
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s\"%s\"", i ? ", " : "", p->names[i]);
+      }
+      return bad(r, p, "is \"%s\", not one of %s", s ? s : "(not a string)", names);
     }
     case LM_OPT_MERGE: {
       const char *s = cJSON_GetStringValue(v);

@@ -215,6 +215,19 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   round_trips(g, loom_Average(g));
   round_trips(g, loom_Maximum(g));
   round_trips(g, loom_Minimum(g));
+  round_trips(g, loom_Conv1D(g, .filters = 2, .kernel_size = {3}, .padding = LOOM_CAUSAL));
+  round_trips(g, loom_Conv1DTranspose(g, .filters = 3, .kernel_size = {4}, .strides = {2}, .padding = LOOM_SAME));
+  round_trips(g, loom_Conv2DTranspose(g, .filters = 3, .kernel_size = {3, 2}, .strides = {2, 1}, .activation = LOOM_RELU));
+  round_trips(g, loom_Reshape(g, .target_shape = {-1, 4, 2}));
+  round_trips(g, loom_Permute(g, .dims = {2, 3, 1}));
+  round_trips(g, loom_RepeatVector(g, .n = 5));
+  round_trips(g, loom_ZeroPadding1D(g));
+  round_trips(g, loom_ZeroPadding1D(g, .padding = {{0, 3}}));
+  round_trips(g, loom_ZeroPadding2D(g, .padding = {{0, 1}, {0, 1}}));
+  round_trips(g, loom_Cropping1D(g, .cropping = {{1, 2}}));
+  round_trips(g, loom_Cropping2D(g, .cropping = {{2, 2}, {0, 1}}));
+  round_trips(g, loom_UpSampling1D(g, .size = {3}));
+  round_trips(g, loom_UpSampling2D(g, .size = {2, 3}, .interpolation = LOOM_BILINEAR));
   loom_graph_free(g);
 }
 
@@ -313,6 +326,37 @@ Test(registry, keras_spellings_of_tuples_and_absent_keys_take_keras_defaults) {
   cJSON_Delete(c);
   c = cJSON_Parse("{}");
   cr_assert_null(lm_layer_from_config(g, &lm_kind_input_layer, c, "in", "test"));
+  cJSON_Delete(c);
+  /* padding and cropping: an int, (h, w) symmetric, ((top, bottom), (left, right)) */
+  static const struct {
+    const char *json;
+    int want[2][2];
+  } pads[] = {{"{\"padding\": 2}", {{2, 2}, {2, 2}}},
+              {"{\"padding\": [1, 3]}", {{1, 1}, {3, 3}}},
+              {"{\"padding\": [[0, 1], [2, 3]]}", {{0, 1}, {2, 3}}},
+              {"{}", {{1, 1}, {1, 1}}}};
+  for (size_t i = 0; i < sizeof pads / sizeof *pads; ++i) {
+    c = cJSON_Parse(pads[i].json);
+    char name[16];
+    snprintf(name, sizeof name, "zp%zu", i);
+    l = lm_layer_from_config(g, &lm_kind_zero_padding2d, c, name, "test");
+    cr_assert(l, "%s: %s", pads[i].json, loom_last_error());
+    cr_assert(!memcmp(l->o.reshaping.padding, pads[i].want, sizeof pads[i].want), "%s", pads[i].json);
+    cJSON_Delete(c);
+  }
+  c = cJSON_Parse("{\"cropping\": 3}");
+  l = lm_layer_from_config(g, &lm_kind_cropping1d, c, "crop", "test");
+  cr_assert(l && l->o.reshaping.cropping[0][0] == 3 && l->o.reshaping.cropping[0][1] == 3, "%s", loom_last_error());
+  cJSON_Delete(c);
+  c = cJSON_Parse("{\"size\": [2, 2], \"interpolation\": \"bicubic\"}");
+  cr_assert_null(lm_layer_from_config(g, &lm_kind_up_sampling2d, c, "up", "test"));
+  cr_assert(strstr(loom_last_error(), "layer \"up\" (UpSampling2D): \"interpolation\" is \"bicubic\", not one of "
+                   "\"nearest\", \"bilinear\""), "%s", loom_last_error());
+  cJSON_Delete(c);
+  c = cJSON_Parse("{\"filters\": 2, \"kernel_size\": 3, \"padding\": \"causal\"}");
+  cr_assert_null(lm_layer_from_config(g, &lm_kind_conv2d, c, "c2", "test"));
+  cr_assert(strstr(loom_last_error(), "'causal' for Conv1D alone"), "%s", loom_last_error());
+  cr_assert(lm_layer_from_config(g, &lm_kind_conv1d, c, "c1", "test"), "%s", loom_last_error());
   cJSON_Delete(c);
   loom_graph_free(g);
 }

@@ -190,3 +190,35 @@ Test(torch, simple_rnn_tanh_sequences) {
 Test(torch, simple_rnn_relu_last_backwards) {
   recurrent_case("rnn_relu_last_backwards", false, &(loom_rnn_cfg){LOOM_RELU, LOOM_SIGMOID, .go_backwards = true}, false);
 }
+
+/* Causal and transposed convolutions, bilinear resizing: PyTorch computes the same with
+ * its own padding (F.pad before the steps; the transposed convolution's full output cut
+ * to Keras' length). */
+Test(torch, conv1d_causal_dilation2) {
+  fx_load("conv1d_causal_dilation2", &fx);
+  loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
+  check(loom_conv1d(cx, t[0], t[1], t[2], 1, 2, LOOM_CAUSAL, LOOM_LINEAR), t, conv_names, 3);
+}
+static void conv_t_case(const char *file, bool one_d, int s, int d, loom_padding padding) {
+  fx_load(file, &fx);
+  loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
+  check(one_d ? loom_conv1d_transpose(cx, t[0], t[1], t[2], s, d, padding)
+              : loom_conv2d_transpose(cx, t[0], t[1], t[2], s, s, d, d, padding),
+        t, conv_names, 3);
+}
+Test(torch, conv1d_transpose_valid_stride2) { conv_t_case("conv1d_transpose_valid_stride2", true, 2, 1, LOOM_VALID); }
+Test(torch, conv1d_transpose_same_dilation2) { conv_t_case("conv1d_transpose_same_dilation2", true, 1, 2, LOOM_SAME); }
+Test(torch, conv2d_transpose_same_stride2) { conv_t_case("conv2d_transpose_same_stride2", false, 2, 1, LOOM_SAME); }
+Test(torch, conv2d_transpose_valid_kernel_smaller_than_stride) {
+  conv_t_case("conv2d_transpose_valid_k2s3", false, 3, 1, LOOM_VALID);
+}
+Test(torch, conv2d_transpose_same_kernel4_stride2) { conv_t_case("conv2d_transpose_same_k4s2", false, 2, 1, LOOM_SAME); }
+static void resize_case(const char *file) {
+  fx_load(file, &fx);
+  const char *names[1] = {"x"};
+  loom_tensor *t[1] = {in("x")};
+  const fx_tensor *y = fx_get(&fx, "y");
+  check(loom_resize_bilinear(cx, t[0], y->shape[1], y->shape[2]), t, names, 1);
+}
+Test(torch, resize_bilinear_double) { resize_case("resize_bilinear_x2"); }
+Test(torch, resize_bilinear_down_and_up) { resize_case("resize_bilinear_any"); }
