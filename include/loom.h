@@ -766,6 +766,24 @@ typedef struct loom_model_opts {
 } loom_model_opts;
 LOOM_API loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o);
 #define loom_Model(g, ...) loom_model_new(g, LOOM_OPTS_(loom_model_opts, __VA_ARGS__))
+/* Sequential([Input(shape), layer, ...]): each layer called on the one before, from an
+ * Input made of `input`; layers NULL-ended (an earlier error shows here), at most
+ * LOOM_MAX_SEQUENTIAL (add more with loom_sequential_add). A layer may be a model. name
+ * NULL: sequential, sequential_1, ... The model is a loom_model like any other. */
+#define LOOM_MAX_SEQUENTIAL 128
+typedef struct loom_sequential_opts {
+  LOOM_OPTS_HEAD;
+  loom_input_opts input;
+  loom_layer *layers[LOOM_MAX_SEQUENTIAL];
+  const char *name;
+} loom_sequential_opts;
+LOOM_API loom_model *loom_sequential(loom_graph *g, const loom_sequential_opts *o);
+#define loom_Sequential(g, ...) loom_sequential(g, LOOM_OPTS_(loom_sequential_opts, __VA_ARGS__))
+/* Keras' model.add(layer) and model.pop() on a Sequential model not yet compiled nor used
+ * as a layer; LOOM_OK, or an error naming the model (and the layer) that leaves it as it
+ * was. pop removes the last layer (not the Input). */
+LOOM_API int loom_sequential_add(loom_model *m, loom_layer *layer);
+LOOM_API int loom_sequential_pop(loom_model *m);
 LOOM_API loom_model *loom_xception(loom_graph *g, const loom_xception_opts *o);
 #define loom_Xception(g, ...) loom_xception(g, LOOM_OPTS_(loom_xception_opts, __VA_ARGS__))
 /* The model as a layer: calling it on new nodes shares its weights. */

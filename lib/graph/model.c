@@ -53,9 +53,13 @@ static int model_layer_forward(loom_layer *l, const lm_run *run, int n, loom_ten
   return st;
 }
 
-/* Made by loom_model_new alone (its options are the model's, not a config's). */
+/* Made by loom_model_new and loom_sequential alone (their options are the model's, not a
+ * config's). */
 const lm_layer_kind lm_kind_functional = {.id = LM_KIND_FUNCTIONAL, .class_name = "Functional",
                                           .prefix = "model", .min_in = 1, .max_in = LOOM_MAX_IO,
+                                          .build = model_layer_build, .forward = model_layer_forward};
+const lm_layer_kind lm_kind_sequential = {.id = LM_KIND_SEQUENTIAL, .class_name = "Sequential",
+                                          .prefix = "sequential", .min_in = 1, .max_in = 1,
                                           .build = model_layer_build, .forward = model_layer_forward};
 
 loom_layer *loom_model_layer(loom_model *m) { return m ? m->layer : NULL; }
@@ -204,6 +208,14 @@ static bool order_model(loom_model *m) {
   return ok;
 }
 
+bool lm_model_reorder(loom_model *m, loom_node *out) {
+  free(m->order), free(m->fold), free(m->layers), free(m->weights);
+  m->order = NULL, m->fold = NULL, m->layers = NULL, m->weights = NULL;
+  m->n_order = m->n_layers = m->n_weights = m->n_vars = 0;
+  m->out[0] = out;
+  return order_model(m) && lm_model_plan_folds(m);
+}
+
 loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o) {
   if (!g) {
     lm_error(LOOM_EINVAL, "loom_model_new", "graph is NULL");
@@ -213,6 +225,10 @@ loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o) {
     lm_graph_fail(g, LOOM_EINVAL, "Model: options are NULL");
     return NULL;
   }
+  return lm_model_make(g, o, &lm_kind_functional);
+}
+
+loom_model *lm_model_make(loom_graph *g, const loom_model_opts *o, const lm_layer_kind *kind) {
   loom_model *m = calloc(1, sizeof *m);
   if (!m) {
     lm_graph_fail(g, LOOM_ENOMEM, "out of memory");
@@ -247,7 +263,7 @@ loom_model *loom_model_new(loom_graph *g, const loom_model_opts *o) {
     }
   ok = ok && order_model(m) && lm_model_plan_folds(m);
   if (ok) {
-    m->layer = lm_layer_new(g, &lm_kind_functional, o->name);
+    m->layer = lm_layer_new(g, kind, o->name);
     ok = m->layer != NULL;
   }
   if (ok) {

@@ -79,6 +79,11 @@ struct loom_model {
 };
 
 void lm_model_free(loom_model *m);
+/* loom_model_new with the model's kind: lm_kind_functional or lm_kind_sequential. */
+loom_model *lm_model_make(loom_graph *g, const loom_model_opts *o, const lm_layer_kind *kind);
+/* The model's one output moved to `out` (Sequential's add and pop): its calls, layers,
+ * weights and fold plan made again; false with the graph's error. */
+bool lm_model_reorder(loom_model *m, loom_node *out);
 /* Run the model on input values (one per input) in run->cx: fills the output nodes'
  * values (and logits where spec asks, when want_logits is non-NULL). */
 int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const bool *want_logits);

@@ -96,6 +96,7 @@ char *lm_config_write(loom_model *m) {
   cJSON *models = cJSON_CreateArray();
   cJSON_AddNumberToObject(root, "loom_config", LM_CONFIG_VERSION);
   cJSON_AddStringToObject(root, "name", m->layer->name);
+  cJSON_AddStringToObject(root, "class_name", m->layer->kind->class_name);
   for (int i = 0; i < s.n; ++i) { /* layers at their first call */
     const lm_call *c = s.call[i];
     const loom_layer *l = c->layer;
@@ -104,6 +105,7 @@ char *lm_config_write(loom_model *m) {
     if (first && l->model) { /* a nested model: its inputs and outputs as node refs */
       cJSON *nm = cJSON_CreateObject();
       cJSON_AddStringToObject(nm, "name", l->name);
+      cJSON_AddStringToObject(nm, "class_name", l->kind->class_name);
       cJSON_AddItemToObject(nm, "inputs", refs(&s, l->model->in, l->model->n_in));
       cJSON_AddItemToObject(nm, "outputs", refs(&s, l->model->out, l->model->n_out));
       cJSON_AddItemToArray(models, nm);
@@ -250,7 +252,15 @@ static loom_model *make_model(reader *r, loom_graph *g, const cJSON *spec, lm_ca
   get_refs(r, cJSON_GetObjectItemCaseSensitive(spec, "inputs"), made, n_made, o.inputs, "inputs");
   get_refs(r, cJSON_GetObjectItemCaseSensitive(spec, "outputs"), made, n_made, o.outputs, "outputs");
   if (!r->ok) return NULL;
-  loom_model *m = loom_model_new(g, &o);
+  /* Functional or Sequential (files before the key: Functional) */
+  const char *cls = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "class_name"));
+  const lm_layer_kind *kind = cls ? lm_kind_find(cls) : &lm_kind_functional;
+  if (kind != &lm_kind_functional && kind != &lm_kind_sequential) {
+    bad(r, "model \"%s\": class_name \"%s\" is not a model's (Functional or Sequential)", o.name ? o.name : "",
+        cls);
+    return NULL;
+  }
+  loom_model *m = lm_model_make(g, &o, kind);
   if (!m) bad(r, "model \"%s\": %s", o.name, loom_graph_error(g));
   return m;
 }

@@ -22,6 +22,7 @@
 #define LM_LAYER_KINDS(X)                                              \
   X(INPUT_LAYER, input_layer)                                          \
   X(FUNCTIONAL, functional)                                            \
+  X(SEQUENTIAL, sequential)                                            \
   X(DENSE, dense)                                                      \
   X(ACTIVATION, activation)                                            \
   X(RELU, relu)                                                        \

@@ -310,7 +310,7 @@ static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void
 loom_layer *lm_layer_from_config(loom_graph *g, const lm_layer_kind *k, const cJSON *config,
                                  const char *name, const char *where) {
   reading r = {g, k, name, where, true};
-  if (!k->build || k->id == LM_KIND_FUNCTIONAL || k->id == LM_KIND_INPUT_LAYER) {
+  if (!k->build || k->id == LM_KIND_FUNCTIONAL || k->id == LM_KIND_SEQUENTIAL || k->id == LM_KIND_INPUT_LAYER) {
     lm_error(LOOM_EINVAL, where, "config: layer \"%s\" (%s) is not made from a layer config", name,
              k->class_name);
     return NULL;
