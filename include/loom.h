@@ -303,6 +303,16 @@ typedef struct loom_rnn_cfg {
   loom_activation activation, recurrent_activation;
   bool return_sequences, go_backwards;
   bool reset_after; /* GRU: Keras 2.x/3's default true; false is Keras 1 and early 2 */
+  /* Keras' mask: [batch, steps] f32 in time order, nonzero where a step is valid, or
+   * NULL. A masked step leaves the state(s) as they were (go_backwards reads the mask
+   * backwards with the input); its output is the carried state, or zeros with
+   * zero_output_for_mask (what Bidirectional asks of its layers). Takes no gradient. */
+  const loom_tensor *mask;
+  bool zero_output_for_mask;
+  /* Keras' recurrent_dropout: [batch, units] f32 multiplying h_{t-1} wherever the cell
+   * reads it (already scaled: 0 or 1 / (1 - rate)), the same at every step; NULL: none.
+   * The carried state of a masked step is h_{t-1} itself. Takes no gradient. */
+  const loom_tensor *recurrent_mask;
 } loom_rnn_cfg;
 
 /* LSTM as Keras defines it: x [batch, steps, in], kernel [in, 4 units], recurrent_kernel

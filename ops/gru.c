@@ -20,6 +20,7 @@ typedef struct {
   float *rh;       /* [b, t, u] reset_after: h U_h + b'_h; else r h_prev */
   float *h;        /* [b, t + 1, u], h_{-1} first */
   bool has_h0;     /* the tape's second input is h0 (else x again, taking nothing) */
+  lm_rnn_mask mk;
 } gru_state;
 
 #define ROW(s, base, bi, step, width) ((base) + ((bi) * (s)->t + (step)) * (width))
@@ -43,13 +44,9 @@ static int gru_forward_steps(loom_ctx *cx, gru_state *s, const loom_tensor *u, c
   const float *uk = u->data;
   float *rec = lm_scratch_f32(cx, op, B, G);
   if (!rec) return cx->status;
-  const lm_gemm_epilogue ep = {brec, LM_ACT_NONE};
   for (int64_t step = 0; step < T; ++step) {
-    const float *hprev = s->h + step * U;
-    const size_t ldh = (size_t)((T + 1) * U);
     if (s->cfg.reset_after) {
-      int st = lm_sgemm(false, false, (size_t)B, (size_t)G, (size_t)U, 1.0f, hprev, ldh, uk, (size_t)G, 0.0f,
-                        rec, (size_t)G, brec ? &ep : NULL);
+      int st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 0, 3, brec, 0.0f, rec, (size_t)G);
       if (st) return lm_fail(cx, st, op, "%s", loom_last_error());
       for (int64_t bi = 0; bi < B; ++bi) {
         float *pre = ROW(s, s->pre, bi, step, G), *a = ROW(s, s->a, bi, step, G);
@@ -61,14 +58,15 @@ static int gru_forward_steps(loom_ctx *cx, gru_state *s, const loom_tensor *u, c
         finish_step(s, bi, step);
       }
     } else {
-      int st = lm_sgemm(false, false, (size_t)B, (size_t)(2 * U), (size_t)U, 1.0f, hprev, ldh, uk, (size_t)G, 0.0f,
-                        rec, (size_t)G, NULL);
+      /* z and r's products; with dropout, h's dropped copy too (r h_h is what U_h meets) */
+      int st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 0, 2, NULL, 0.0f, rec, (size_t)G);
+      if (!st && s->mk.drop) st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 2, 3, NULL, 0.0f, rec + 2 * U, (size_t)G);
       if (st) return lm_fail(cx, st, op, "%s", loom_last_error());
       for (int64_t bi = 0; bi < B; ++bi) {
         float *pre = ROW(s, s->pre, bi, step, G), *a = ROW(s, s->a, bi, step, G);
         lm_k_add(pre, rec + bi * G, pre, (size_t)(2 * U));
         lm_k_act(s->rec.f, &s->rec.p, pre, a, (size_t)(2 * U));
-        lm_k_mul(a + U, s->h + (bi * (T + 1) + step) * U, ROW(s, s->rh, bi, step, U), (size_t)U);
+        lm_k_mul(a + U, lm_rnn_prev_row(&s->mk, s->h, bi, step, 2), ROW(s, s->rh, bi, step, U), (size_t)U);
       }
       /* pre_h += (r h) . U_h for the whole batch */
       st = lm_sgemm(false, false, (size_t)B, (size_t)U, (size_t)U, 1.0f, s->rh + step * U, (size_t)(T * U),
@@ -76,6 +74,7 @@ static int gru_forward_steps(loom_ctx *cx, gru_state *s, const loom_tensor *u, c
       if (st) return lm_fail(cx, st, op, "%s", loom_last_error());
       for (int64_t bi = 0; bi < B; ++bi) finish_step(s, bi, step);
     }
+    lm_rnn_carry(&s->mk, s->h, step);
   }
   return LOOM_OK;
 }
@@ -97,7 +96,8 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
   float *drec = ra ? lm_scratch_f32(cx, op, B * T, G) : dz; /* d (h U + b') with reset_after */
   float *dh = drec ? lm_scratch_f32(cx, op, B, U) : NULL, *dhn = dh ? lm_scratch_f32(cx, op, B, U) : NULL;
   float *t1 = dhn ? lm_scratch_f32(cx, op, B, U) : NULL, *drh = t1 ? lm_scratch_f32(cx, op, B, U) : NULL;
-  if (!drh) return cx->status;
+  float *hold = drh ? lm_scratch_f32(cx, op, 2 * B, U) : NULL; /* dh held; a [b, u] for the dropout */
+  if (!hold) return cx->status;
   memset(dh, 0, (size_t)(B * U) * sizeof(float));
   memset(dz, 0, (size_t)(B * T * G) * sizeof(float));
   if (ra) memset(drec, 0, (size_t)(B * T * G) * sizeof(float));
@@ -105,9 +105,12 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
   int st = LOOM_OK;
   for (int64_t step = T - 1; step >= 0 && st == LOOM_OK; --step) {
     for (int64_t bi = 0; bi < B; ++bi) {
-      float *dhb = dh + bi * U, *tb = t1 + bi * U;
       const float *dout = s->cfg.return_sequences ? dy + (bi * T + step) * U : (step == T - 1 ? dy + bi * U : NULL);
-      if (dout) lm_k_add(dhb, dout, dhb, Us);
+      if (dout && lm_rnn_output_flows(&s->mk, bi, step)) lm_k_add(dh + bi * U, dout, dh + bi * U, Us);
+    }
+    lm_rnn_hold(&s->mk, dh, hold, step);
+    for (int64_t bi = 0; bi < B; ++bi) {
+      float *dhb = dh + bi * U, *tb = t1 + bi * U;
       const float *pre = ROW(s, s->pre, bi, step, G), *a = ROW(s, s->a, bi, step, G);
       const float *hp = s->h + (bi * (T + 1) + step) * U;
       float *dzb = ROW(s, dz, bi, step, G);
@@ -133,21 +136,27 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
                     (size_t)G, 0.0f, drh, Us, NULL);
       for (int64_t bi = 0; bi < B && st == LOOM_OK; ++bi) {
         const float *pre = ROW(s, s->pre, bi, step, G);
-        const float *hp = s->h + (bi * (T + 1) + step) * U;
+        const float *hp = lm_rnn_prev_row(&s->mk, s->h, bi, step, 2);
         float *dzb = ROW(s, dz, bi, step, G), *tb = t1 + bi * U;
         lm_k_mul(drh + bi * U, hp, tb, Us);
         lm_k_act_grad(s->rec.f, &s->rec.p, pre + U, tb, dzb + U, Us);
       }
     }
-    /* dh_prev = dh z (+ d(r h) r) + d rec . U^T over the gates the recurrence feeds */
+    /* dh_prev = dh z (+ d(r h_h) r drop_h) + d rec . U^T over the gates the recurrence
+     * feeds (each times its dropout) */
     for (int64_t bi = 0; bi < B; ++bi) {
       float *dn = dhn + bi * U;
       lm_k_mul(dh + bi * U, ROW(s, s->a, bi, step, G), dn, Us);
-      if (!ra) lm_k_mul_acc(drh + bi * U, ROW(s, s->a, bi, step, G) + U, dn, Us);
+      if (!ra) {
+        float *tb = t1 + bi * U;
+        lm_k_mul(drh + bi * U, ROW(s, s->a, bi, step, G) + U, tb, Us);
+        if (s->mk.drop) lm_k_mul(tb, s->mk.drop + bi * G + 2 * U, tb, Us);
+        lm_k_add(dn, tb, dn, Us);
+      }
     }
     if (st == LOOM_OK)
-      st = lm_sgemm(false, true, (size_t)B, Us, (size_t)(ra ? G : 2 * U), 1.0f, drec + step * G, (size_t)(T * G),
-                    uk, (size_t)G, 1.0f, dhn, Us, NULL);
+      st = lm_rnn_rec_backward(&s->mk, drec + step * G, (size_t)(T * G), uk, 0, ra ? 3 : 2, 1.0f, dhn, hold + B * U);
+    lm_rnn_release(&s->mk, dhn, hold, step);
     float *tmp = dh;
     dh = dhn, dhn = tmp;
   }
@@ -157,12 +166,10 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
     st = lm_sgemm(true, false, (size_t)D, (size_t)G, rows, 1.0f, s->xs, (size_t)D, dz, (size_t)G, 1.0f, gw, (size_t)G, NULL);
   }
   if (st == LOOM_OK && gu) {
-    const float *hp = lm_rnn_prev_states(cx, op, s->h, B, T, U);
-    if (!hp) return cx->status;
     if (ra) {
-      st = lm_sgemm(true, false, Us, (size_t)G, rows, 1.0f, hp, Us, drec, (size_t)G, 1.0f, gu, (size_t)G, NULL);
+      st = lm_rnn_rec_weight_grad(cx, op, &s->mk, s->h, drec, 0, 3, gu);
     } else {
-      st = lm_sgemm(true, false, Us, (size_t)(2 * U), rows, 1.0f, hp, Us, dz, (size_t)G, 1.0f, gu, (size_t)G, NULL);
+      st = lm_rnn_rec_weight_grad(cx, op, &s->mk, s->h, dz, 0, 2, gu);
       if (st == LOOM_OK)
         st = lm_sgemm(true, false, Us, Us, rows, 1.0f, s->rh, Us, dz + 2 * U, (size_t)G, 1.0f, gu + 2 * U, (size_t)G, NULL);
     }
@@ -211,6 +218,7 @@ loom_tensor *loom_gru(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor
   if (!y) return NULL;
   *s = (gru_state){.b = B, .t = T, .d = D, .u = U, .cfg = *cfg, .act = act, .rec = rec, .pre = pre, .a = a,
                    .rh = rh, .h = h, .has_h0 = h0 != NULL};
+  if (!lm_rnn_masks(cx, op, cfg, B, T, U, 3, &s->mk)) return NULL;
   s->xs = lm_rnn_steps(cx, op, x, cfg->go_backwards);
   if (!s->xs) return NULL;
   const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, LM_ACT_NONE};
@@ -224,6 +232,7 @@ loom_tensor *loom_gru(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor
   const float *brec = bias && cfg->reset_after ? (const float *)bias->data + G : NULL;
   if (gru_forward_steps(cx, s, recurrent_kernel, brec)) return NULL;
   lm_rnn_output(h, y->data, B, T, U, cfg->return_sequences);
+  lm_rnn_zero_masked(&s->mk, y->data, cfg->return_sequences);
   /* the tape's inputs: x, h0 (or x again, taking no gradient from this op), weights */
   loom_tensor *rec_in[5] = {x, h0 ? h0 : x, kernel, recurrent_kernel, bias};
   return lm_record(cx, op, gru_backward, y, n_in, rec_in, s);

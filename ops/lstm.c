@@ -27,6 +27,7 @@ typedef struct {
   float *h;        /* [b, t + 1, u]: h_{-1} first */
   float *dc_last;  /* [b, u]: the gradient reaching the last cell state, or NULL */
   const float *xs; /* x in step order: x itself, or its time-reversed copy */
+  lm_rnn_mask mk;
 } lstm_state;
 
 #define ROW(s, base, bi, step, width) ((base) + ((bi) * (s)->t + (step)) * (width))
@@ -95,7 +96,8 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
   float *dh = dz ? lm_scratch_f32(cx, op, B, U) : NULL;
   float *dc = dh ? lm_scratch_f32(cx, op, B, U) : NULL;
   float *tmp = dc ? lm_scratch_f32(cx, op, 2, U) : NULL;
-  if (!tmp) return cx->status;
+  float *hold = tmp ? lm_scratch_f32(cx, op, 3 * B, U) : NULL; /* dh, dc held; a [b, u] for the dropout */
+  if (!hold) return cx->status;
   if (!s->fused) memset(dz, 0, (size_t)(B * T * G) * sizeof(float));
   memset(dh, 0, (size_t)(B * U) * sizeof(float));
   if (s->dc_last) memcpy(dc, s->dc_last, (size_t)(B * U) * sizeof(float));
@@ -105,24 +107,22 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
     for (int64_t bi = 0; bi < B; ++bi) {
       const float *dout = s->cfg.return_sequences ? dy + (bi * T + step) * U : (step == T - 1 ? dy + bi * U : NULL);
       float *dhb = dh + bi * U;
-      if (dout) lm_k_add(dhb, dout, dhb, (size_t)U); /* all of d loss / d h_t */
-      cell_grad(s, bi, step, dhb, dc + bi * U, ROW(s, dz, bi, step, G), tmp);
+      if (dout && lm_rnn_output_flows(&s->mk, bi, step)) lm_k_add(dhb, dout, dhb, (size_t)U); /* d loss / d h_t */
     }
+    lm_rnn_hold(&s->mk, dh, hold, step);
+    lm_rnn_hold(&s->mk, dc, hold + B * U, step);
+    for (int64_t bi = 0; bi < B; ++bi) cell_grad(s, bi, step, dh + bi * U, dc + bi * U, ROW(s, dz, bi, step, G), tmp);
     /* dh_{t-1} = dZ_t . U^T (rows of dZ_t are T * 4u apart) */
-    st = lm_sgemm(false, true, (size_t)B, (size_t)U, (size_t)G, 1.0f, dz + step * G, (size_t)(T * G), u->data,
-                  (size_t)G, 0.0f, dh, (size_t)U, NULL);
+    st = lm_rnn_rec_backward(&s->mk, dz + step * G, (size_t)(T * G), u->data, 0, 4, 0.0f, dh, hold + 2 * B * U);
+    lm_rnn_release(&s->mk, dh, hold, step);
+    lm_rnn_release(&s->mk, dc, hold + B * U, step);
   }
   const size_t rows = (size_t)(B * T);
   if (st == LOOM_OK && gh0) lm_k_add(gh0, dh, gh0, (size_t)(B * U));
   if (st == LOOM_OK && gc0) lm_k_add(gc0, dc, gc0, (size_t)(B * U));
   if (st == LOOM_OK && gw)
     st = lm_sgemm(true, false, (size_t)D, (size_t)G, rows, 1.0f, s->xs, (size_t)D, dz, (size_t)G, 1.0f, gw, (size_t)G, NULL);
-  if (st == LOOM_OK && gu) {
-    /* dU = H_prev^T . dZ as one GEMM over H_prev's rows lined up with dZ's */
-    const float *hp = lm_rnn_prev_states(cx, op, s->h, B, T, U);
-    if (!hp) return cx->status;
-    st = lm_sgemm(true, false, (size_t)U, (size_t)G, rows, 1.0f, hp, (size_t)U, dz, (size_t)G, 1.0f, gu, (size_t)G, NULL);
-  }
+  if (st == LOOM_OK && gu) st = lm_rnn_rec_weight_grad(cx, op, &s->mk, s->h, dz, 0, 4, gu);
   if (st == LOOM_OK && gb) lm_bias_grad(dz, rows, (size_t)G, gb);
   if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, dz, w, gx, B, T, s->cfg.go_backwards);
   lm_arena_rewind(cx->arena, mark);
@@ -181,6 +181,7 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tenso
   *s = (lstm_state){.b = B, .t = T, .d = D, .u = U, .cfg = *cfg, .act = act, .rec = rec, .fused = fused,
                     .has_h0 = h0 != NULL, .has_c0 = c0 != NULL, .gates = gates, .pre = fused ? NULL : pre,
                     .c = c, .h = h, .dc_last = dc_last};
+  if (!lm_rnn_masks(cx, op, cfg, B, T, U, 4, &s->mk)) return NULL;
   /* input projection of every step at once, into the gate rows (by step) */
   s->xs = lm_rnn_steps(cx, op, x, cfg->go_backwards);
   if (!s->xs) return NULL;
@@ -191,15 +192,18 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tenso
   lm_rnn_init_state(c0, c, B, T, U);
   for (int64_t step = 0; step < T && st == LOOM_OK; ++step) {
     /* z_t += h_{t-1} . U: rows of h are (T + 1) u apart, rows of z T 4u apart */
-    st = lm_sgemm(false, false, (size_t)B, (size_t)G, (size_t)U, 1.0f, h + step * U, (size_t)((T + 1) * U),
-                  recurrent_kernel->data, (size_t)G, 1.0f, gates + step * G, (size_t)(T * G), NULL);
+    st = lm_rnn_rec_forward(&s->mk, h, step, recurrent_kernel->data, 0, 4, NULL, 1.0f, gates + step * G,
+                            (size_t)(T * G));
     for (int64_t bi = 0; bi < B && st == LOOM_OK; ++bi) cell(s, bi, step);
+    lm_rnn_carry(&s->mk, h, step);
+    lm_rnn_carry(&s->mk, c, step);
   }
   if (st != LOOM_OK) {
     lm_fail(cx, st, op, "%s", loom_last_error());
     return NULL;
   }
   lm_rnn_output(h, y->data, B, T, U, cfg->return_sequences);
+  lm_rnn_zero_masked(&s->mk, y->data, cfg->return_sequences);
   /* the tape's inputs: x, h0 and c0 (or x again, taking no gradient from this op), weights */
   loom_tensor *rec_in[6] = {x, h0 ? h0 : x, c0 ? c0 : x, kernel, recurrent_kernel, bias};
   if (!lm_record(cx, op, lstm_backward, y, bias ? 6 : 5, rec_in, s)) return NULL;

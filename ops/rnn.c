@@ -44,13 +44,6 @@ int lm_rnn_input_grad(loom_ctx *cx, const char *op, const float *dz, const loom_
   return st;
 }
 
-float *lm_rnn_prev_states(loom_ctx *cx, const char *op, const float *h, int64_t b, int64_t t, int64_t u) {
-  float *hp = lm_scratch_f32(cx, op, b * t, u);
-  if (!hp) return NULL;
-  for (int64_t bi = 0; bi < b; ++bi) memcpy(hp + bi * t * u, h + bi * (t + 1) * u, (size_t)(t * u) * sizeof(float));
-  return hp;
-}
-
 void lm_rnn_output(const float *h, float *y, int64_t b, int64_t t, int64_t u, bool seq) {
   for (int64_t bi = 0; bi < b; ++bi) {
     if (seq) memcpy(y + bi * t * u, h + (bi * (t + 1) + 1) * u, (size_t)(t * u) * sizeof(float));
@@ -81,6 +74,135 @@ bool lm_rnn_shapes_ok(loom_ctx *cx, const char *op, const loom_tensor *x, const 
             lm_shape_str(recurrent, su, sizeof su), sh, gates, gates);
   }
   return ok;
+}
+
+/* ---------------------------------------------------------------- masks and recurrent dropout */
+
+static bool mask_shape_ok(loom_ctx *cx, const char *op, const char *what, const loom_tensor *m, int64_t rows,
+                          int64_t cols, const char *want) {
+  if (m->dtype == LOOM_F32 && m->rank == 2 && m->shape[0] == rows && m->shape[1] == cols) return true;
+  char sm[96];
+  lm_fail(cx, LOOM_ESHAPE, op, "%s %s%s does not fit the input (expected f32 [%lld, %lld]: %s)", what,
+          m->dtype == LOOM_F32 ? "" : "int32 ", lm_shape_str(m, sm, sizeof sm), (long long)rows, (long long)cols, want);
+  return false;
+}
+
+bool lm_rnn_masks(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, int64_t b, int64_t t, int64_t u, int gates,
+                  lm_rnn_mask *m) {
+  *m = (lm_rnn_mask){.b = b, .t = t, .u = u, .gates = gates, .zero_output = cfg->mask && cfg->zero_output_for_mask};
+  if (cfg->mask) {
+    if (!mask_shape_ok(cx, op, "mask", cfg->mask, b, t, "[batch, steps]")) return false;
+    const float *src = cfg->mask->data;
+    if (cfg->go_backwards) {
+      float *k = lm_scratch_f32(cx, op, b, t);
+      if (!k) return false;
+      for (int64_t bi = 0; bi < b; ++bi)
+        for (int64_t s = 0; s < t; ++s) k[bi * t + s] = src[bi * t + t - 1 - s];
+      m->keep = k;
+    } else {
+      m->keep = src;
+    }
+  }
+  if (cfg->recurrent_mask) {
+    if (!mask_shape_ok(cx, op, "recurrent_mask", cfg->recurrent_mask, b, gates * u, "[batch, gates * units]"))
+      return false;
+    m->drop = cfg->recurrent_mask->data;
+    if (!(m->hd = lm_scratch_f32(cx, op, b * t, gates * u))) return false;
+  }
+  return true;
+}
+
+const float *lm_rnn_prev_row(const lm_rnn_mask *m, const float *h, int64_t bi, int64_t step, int g) {
+  return m->drop ? m->hd + (bi * m->t + step) * m->gates * m->u + g * m->u : h + (bi * (m->t + 1) + step) * m->u;
+}
+
+int lm_rnn_rec_forward(const lm_rnn_mask *m, const float *h, int64_t step, const float *uk, int g0, int g1,
+                       const float *bias, float beta, float *out, size_t ld_out) {
+  const int64_t t = m->t, u = m->u, gu = m->gates * u;
+  const lm_gemm_epilogue ep = {bias, LM_ACT_NONE};
+  if (!m->drop)
+    return lm_sgemm(false, false, (size_t)m->b, (size_t)((g1 - g0) * u), (size_t)u, 1.0f, h + step * u,
+                    (size_t)((t + 1) * u), uk + g0 * u, (size_t)gu, beta, out, ld_out, bias ? &ep : NULL);
+  int st = LOOM_OK;
+  for (int g = g0; g < g1 && st == LOOM_OK; ++g) {
+    float *hd = m->hd + step * gu + g * u;
+    for (int64_t bi = 0; bi < m->b; ++bi)
+      lm_k_mul(h + (bi * (t + 1) + step) * u, m->drop + bi * gu + g * u, hd + bi * t * gu, (size_t)u);
+    const lm_gemm_epilogue epg = {bias ? bias + (g - g0) * u : NULL, LM_ACT_NONE};
+    st = lm_sgemm(false, false, (size_t)m->b, (size_t)u, (size_t)u, 1.0f, hd, (size_t)(t * gu), uk + g * u,
+                  (size_t)gu, beta, out + (g - g0) * u, ld_out, bias ? &epg : NULL);
+  }
+  return st;
+}
+
+int lm_rnn_rec_backward(const lm_rnn_mask *m, const float *dz, size_t ldz, const float *uk, int g0, int g1,
+                        float beta, float *dprev, float *tmp) {
+  const int64_t u = m->u, gu = m->gates * u;
+  if (!m->drop)
+    return lm_sgemm(false, true, (size_t)m->b, (size_t)u, (size_t)((g1 - g0) * u), 1.0f, dz + g0 * u, ldz,
+                    uk + g0 * u, (size_t)gu, beta, dprev, (size_t)u, NULL);
+  if (beta == 0.0f) memset(dprev, 0, (size_t)(m->b * u) * sizeof(float));
+  int st = LOOM_OK;
+  for (int g = g0; g < g1 && st == LOOM_OK; ++g) {
+    st = lm_sgemm(false, true, (size_t)m->b, (size_t)u, (size_t)u, 1.0f, dz + g * u, ldz, uk + g * u, (size_t)gu,
+                  0.0f, tmp, (size_t)u, NULL);
+    for (int64_t bi = 0; bi < m->b && st == LOOM_OK; ++bi)
+      lm_k_mul_acc(tmp + bi * u, m->drop + bi * gu + g * u, dprev + bi * u, (size_t)u);
+  }
+  return st;
+}
+
+int lm_rnn_rec_weight_grad(loom_ctx *cx, const char *op, const lm_rnn_mask *m, const float *h, const float *dz,
+                           int g0, int g1, float *gu) {
+  const int64_t b = m->b, t = m->t, u = m->u, G = m->gates * u;
+  const size_t rows = (size_t)(b * t);
+  if (m->drop) {
+    int st = LOOM_OK;
+    for (int g = g0; g < g1 && st == LOOM_OK; ++g)
+      st = lm_sgemm(true, false, (size_t)u, (size_t)u, rows, 1.0f, m->hd + g * u, (size_t)G, dz + g * u, (size_t)G,
+                    1.0f, gu + g * u, (size_t)G, NULL);
+    return st;
+  }
+  /* H_prev's rows gathered to line up with dZ's, for one GEMM over every step */
+  float *hp = lm_scratch_f32(cx, op, b * t, u);
+  if (!hp) return cx->status;
+  for (int64_t bi = 0; bi < b; ++bi) memcpy(hp + bi * t * u, h + bi * (t + 1) * u, (size_t)(t * u) * sizeof(float));
+  return lm_sgemm(true, false, (size_t)u, (size_t)((g1 - g0) * u), rows, 1.0f, hp, (size_t)u, dz + g0 * u, (size_t)G,
+                  1.0f, gu + g0 * u, (size_t)G, NULL);
+}
+
+void lm_rnn_carry(const lm_rnn_mask *m, float *state, int64_t step) {
+  if (!m->keep) return;
+  const int64_t t = m->t, u = m->u;
+  for (int64_t bi = 0; bi < m->b; ++bi)
+    if (lm_rnn_masked(m, bi, step)) {
+      float *prev = state + (bi * (t + 1) + step) * u;
+      memcpy(prev + u, prev, (size_t)u * sizeof(float));
+    }
+}
+
+void lm_rnn_zero_masked(const lm_rnn_mask *m, float *y, bool seq) {
+  if (!m->zero_output) return;
+  const int64_t t = m->t, u = m->u;
+  for (int64_t bi = 0; bi < m->b; ++bi)
+    for (int64_t s = seq ? 0 : t - 1; s < t; ++s)
+      if (lm_rnn_masked(m, bi, s)) memset(y + (seq ? bi * t + s : bi) * u, 0, (size_t)u * sizeof(float));
+}
+
+void lm_rnn_hold(const lm_rnn_mask *m, float *d, float *hold, int64_t step) {
+  if (!m->keep) return;
+  const size_t u = (size_t)m->u;
+  for (int64_t bi = 0; bi < m->b; ++bi)
+    if (lm_rnn_masked(m, bi, step)) {
+      memcpy(hold + bi * m->u, d + bi * m->u, u * sizeof(float));
+      memset(d + bi * m->u, 0, u * sizeof(float));
+    }
+}
+
+void lm_rnn_release(const lm_rnn_mask *m, float *dprev, const float *hold, int64_t step) {
+  if (!m->keep) return;
+  for (int64_t bi = 0; bi < m->b; ++bi)
+    if (lm_rnn_masked(m, bi, step)) memcpy(dprev + bi * m->u, hold + bi * m->u, (size_t)m->u * sizeof(float));
 }
 
 /* ---------------------------------------------------------------- loom_last_step */

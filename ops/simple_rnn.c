@@ -16,6 +16,7 @@ typedef struct {
   float *pre;      /* [b, t, u] */
   float *h;        /* [b, t + 1, u], h_{-1} first */
   bool has_h0;
+  lm_rnn_mask mk;
 } rnn_state;
 
 static int rnn_backward(loom_ctx *cx, const lm_rec *r) {
@@ -30,29 +31,29 @@ static int rnn_backward(loom_ctx *cx, const lm_rec *r) {
   const lm_arena_mark mark = lm_arena_mark_here(cx->arena);
   const float *dy = r->out->grad;
   float *dz = lm_scratch_f32(cx, op, B * T, U), *dh = dz ? lm_scratch_f32(cx, op, B, U) : NULL;
-  if (!dh) return cx->status;
+  float *hold = dh ? lm_scratch_f32(cx, op, B, U) : NULL, *tmp = hold ? lm_scratch_f32(cx, op, B, U) : NULL;
+  if (!tmp) return cx->status;
   memset(dz, 0, (size_t)(B * T * U) * sizeof(float));
   memset(dh, 0, (size_t)(B * U) * sizeof(float));
   int st = LOOM_OK;
   for (int64_t step = T - 1; step >= 0 && st == LOOM_OK; --step) {
     for (int64_t bi = 0; bi < B; ++bi) {
       const float *dout = s->cfg.return_sequences ? dy + (bi * T + step) * U : (step == T - 1 ? dy + bi * U : NULL);
-      if (dout) lm_k_add(dh + bi * U, dout, dh + bi * U, (size_t)U);
+      if (dout && lm_rnn_output_flows(&s->mk, bi, step)) lm_k_add(dh + bi * U, dout, dh + bi * U, (size_t)U);
+    }
+    lm_rnn_hold(&s->mk, dh, hold, step);
+    for (int64_t bi = 0; bi < B; ++bi) {
       const int64_t at = (bi * T + step) * U;
       lm_k_act_grad(s->act.f, &s->act.p, s->pre + at, dh + bi * U, dz + at, (size_t)U);
     }
-    st = lm_sgemm(false, true, (size_t)B, (size_t)U, (size_t)U, 1.0f, dz + step * U, (size_t)(T * U), u->data,
-                  (size_t)U, 0.0f, dh, (size_t)U, NULL);
+    st = lm_rnn_rec_backward(&s->mk, dz + step * U, (size_t)(T * U), u->data, 0, 1, 0.0f, dh, tmp);
+    lm_rnn_release(&s->mk, dh, hold, step);
   }
   const size_t rows = (size_t)(B * T);
   if (st == LOOM_OK && g0) lm_k_add(g0, dh, g0, (size_t)(B * U));
   if (st == LOOM_OK && gw)
     st = lm_sgemm(true, false, (size_t)D, (size_t)U, rows, 1.0f, s->xs, (size_t)D, dz, (size_t)U, 1.0f, gw, (size_t)U, NULL);
-  if (st == LOOM_OK && gu) {
-    const float *hp = lm_rnn_prev_states(cx, op, s->h, B, T, U);
-    if (!hp) return cx->status;
-    st = lm_sgemm(true, false, (size_t)U, (size_t)U, rows, 1.0f, hp, (size_t)U, dz, (size_t)U, 1.0f, gu, (size_t)U, NULL);
-  }
+  if (st == LOOM_OK && gu) st = lm_rnn_rec_weight_grad(cx, op, &s->mk, s->h, dz, 0, 1, gu);
   if (st == LOOM_OK && gb) lm_bias_grad(dz, rows, (size_t)U, gb);
   if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, dz, w, gx, B, T, s->cfg.go_backwards);
   lm_arena_rewind(cx->arena, mark);
@@ -90,6 +91,7 @@ loom_tensor *loom_simple_rnn(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom
   loom_tensor *y = h ? lm_out(cx, op, cfg->return_sequences ? 3 : 2, cfg->return_sequences ? seq_shape : last_shape) : NULL;
   if (!y) return NULL;
   *s = (rnn_state){.b = B, .t = T, .d = D, .u = U, .cfg = *cfg, .act = act, .pre = pre, .h = h, .has_h0 = h0 != NULL};
+  if (!lm_rnn_masks(cx, op, cfg, B, T, U, 1, &s->mk)) return NULL;
   s->xs = lm_rnn_steps(cx, op, x, cfg->go_backwards);
   if (!s->xs) return NULL;
   const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, LM_ACT_NONE};
@@ -97,16 +99,17 @@ loom_tensor *loom_simple_rnn(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom
                     (size_t)U, 0.0f, pre, (size_t)U, &ep);
   lm_rnn_init_state(h0, h, B, T, U);
   for (int64_t step = 0; step < T && st == LOOM_OK; ++step) {
-    st = lm_sgemm(false, false, (size_t)B, (size_t)U, (size_t)U, 1.0f, h + step * U, (size_t)((T + 1) * U),
-                  recurrent_kernel->data, (size_t)U, 1.0f, pre + step * U, (size_t)(T * U), NULL);
+    st = lm_rnn_rec_forward(&s->mk, h, step, recurrent_kernel->data, 0, 1, NULL, 1.0f, pre + step * U, (size_t)(T * U));
     for (int64_t bi = 0; bi < B && st == LOOM_OK; ++bi)
       lm_k_act(act.f, &act.p, pre + (bi * T + step) * U, h + (bi * (T + 1) + step + 1) * U, (size_t)U);
+    lm_rnn_carry(&s->mk, h, step);
   }
   if (st) {
     lm_fail(cx, st, op, "%s", loom_last_error());
     return NULL;
   }
   lm_rnn_output(h, y->data, B, T, U, cfg->return_sequences);
+  lm_rnn_zero_masked(&s->mk, y->data, cfg->return_sequences);
   loom_tensor *rec_in[5] = {x, h0 ? h0 : x, kernel, recurrent_kernel, bias};
   return lm_record(cx, op, rnn_backward, y, bias ? 5 : 4, rec_in, s);
 }
