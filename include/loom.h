@@ -257,6 +257,19 @@ LOOM_API loom_tensor *loom_avg_pool2d(loom_ctx *cx, loom_tensor *x, int pool_h, 
 LOOM_API loom_tensor *loom_global_max_pool(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_global_avg_pool(loom_ctx *cx, loom_tensor *x);
 
+/* Keras' masks over steps: [batch, steps] f32, 1 where a step is valid, 0 where it is
+ * masked; they take no gradient. From i32 ids [batch, steps, ...] (Embedding's
+ * mask_zero: some id != 0), from values [batch, steps, ...] (Masking: some value !=
+ * mask_value); the OR of two (Keras' merges); x [batch, steps, ...] with its masked
+ * steps zeroed (Masking's output); the average of x [batch, steps, channels] over the
+ * valid steps (GlobalAveragePooling1D with a mask; a sample with none averages to 0,
+ * where Keras divides 0 by 0). */
+LOOM_API loom_tensor *loom_mask_from_ids(loom_ctx *cx, loom_tensor *ids);
+LOOM_API loom_tensor *loom_mask_from_values(loom_ctx *cx, loom_tensor *x, float mask_value);
+LOOM_API loom_tensor *loom_mask_or(loom_ctx *cx, loom_tensor *a, loom_tensor *b);
+LOOM_API loom_tensor *loom_mask_steps(loom_ctx *cx, loom_tensor *x, loom_tensor *mask);
+LOOM_API loom_tensor *loom_global_avg_pool_masked(loom_ctx *cx, loom_tensor *x, loom_tensor *mask);
+
 /* Convolutions, channels-last with Keras' kernel layout: 1-D x [batch, steps, in] with
  * kernel [k, in, out]; 2-D x [batch, height, width, in] with kernel [kh, kw, in, out];
  * bias [out] or NULL; strides and dilation >= 1 (0 means 1); padding as for pooling
@@ -478,9 +491,14 @@ typedef struct loom_dense_opts {
   loom_flag use_bias;
   const char *name;
 } loom_dense_opts;
+/* Embedding(input_dim, output_dim): mask_zero makes Keras' mask of the steps whose id
+ * is 0 (ids [batch, steps]): recurrent layers skip them, GlobalAveragePooling1D leaves
+ * them out, the loss and metrics of an output still carrying the mask ignore them, and a
+ * layer that cannot take a mask refuses the call. */
 typedef struct loom_embedding_opts {
   LOOM_OPTS_HEAD;
   int input_dim, output_dim; /* vocabulary size, vector size */
+  bool mask_zero;
   const char *name;
 } loom_embedding_opts;
 /* LSTM, GRU and SimpleRNN (Keras' names and defaults): activation tanh and
@@ -570,6 +588,7 @@ typedef struct loom_layer_opts {
   LOOM_OPTS_HEAD;
   loom_activation activation; /* Activation */
   float rate;                 /* Dropout: the share of inputs zeroed in training */
+  float mask_value;           /* Masking: a step all of whose values equal it is masked (0) */
   int axis;                   /* Concatenate */
   const char *name;
 } loom_layer_opts;
@@ -651,6 +670,9 @@ LOOM_API loom_layer *loom_layer_elu(loom_graph *g, const loom_activation_layer_o
 LOOM_API loom_layer *loom_layer_softmax(loom_graph *g, const loom_activation_layer_opts *o);
 LOOM_API loom_layer *loom_layer_flatten(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_dropout(loom_graph *g, const loom_layer_opts *o);
+/* Masking(mask_value): Keras' mask of the steps of [batch, steps, ...] whose every value
+ * is mask_value; those steps come out zeroed (see loom_embedding_opts' mask_zero). */
+LOOM_API loom_layer *loom_layer_masking(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_add(loom_graph *g, const loom_layer_opts *o);
 /* Subtract (two inputs), Multiply, Average, Maximum, Minimum: inputs of one shape. */
 LOOM_API loom_layer *loom_layer_subtract(loom_graph *g, const loom_layer_opts *o);
@@ -709,6 +731,7 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_UpSampling1D(g, ...) loom_layer_up_sampling1d(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
 #define loom_UpSampling2D(g, ...) loom_layer_up_sampling2d(g, LOOM_OPTS_(loom_reshaping_opts, __VA_ARGS__))
 #define loom_Dropout(g, ...) loom_layer_dropout(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Masking(g, ...) loom_layer_masking(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Add(g, ...) loom_layer_add(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Subtract(g, ...) loom_layer_subtract(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Multiply(g, ...) loom_layer_multiply(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))

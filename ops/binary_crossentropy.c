@@ -16,8 +16,11 @@ static double bce_term(float t, float p, float *grad) {
   return -(t * log(c + eps) + (1.0 - t) * log(1.0 - c + eps));
 }
 
+loom_tensor *lm_loss_bce_w(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred, const float *w) {
+  return lm_pointwise(cx, "loom_loss_binary_crossentropy", y_true, y_pred, bce_term, w);
+}
 loom_tensor *loom_loss_binary_crossentropy(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred) {
-  return lm_pointwise(cx, "loom_loss_binary_crossentropy", y_true, y_pred, bce_term);
+  return lm_loss_bce_w(cx, y_true, y_pred, NULL);
 }
 
 static double bce_logits_term(float t, float z, float *grad) {
@@ -27,7 +30,9 @@ static double bce_logits_term(float t, float z, float *grad) {
   return (z > 0 ? z : 0.0) - (double)z * t + log1p(e);
 }
 
-loom_tensor *loom_loss_binary_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true,
-                                                  loom_tensor *logits) {
-  return lm_pointwise(cx, "loom_loss_binary_crossentropy_logits", y_true, logits, bce_logits_term);
+loom_tensor *lm_loss_bce_logits_w(loom_ctx *cx, loom_tensor *y_true, loom_tensor *logits, const float *w) {
+  return lm_pointwise(cx, "loom_loss_binary_crossentropy_logits", y_true, logits, bce_logits_term, w);
+}
+loom_tensor *loom_loss_binary_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true, loom_tensor *logits) {
+  return lm_loss_bce_logits_w(cx, y_true, logits, NULL);
 }

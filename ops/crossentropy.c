@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ops/loss.h"
+#include "simd/simd.h"
 
 /* One row of `classes` probabilities against weights t (or the one-hot `label` when t is
  * NULL): returns the loss and writes d loss / d pred, divided by `rows`. */
@@ -53,8 +54,8 @@ static double row_loss_logits(const float *z, size_t classes, const float *t, si
 
 typedef double (*row_loss_fn)(const float *, size_t, const float *, size_t, double, float *);
 
-static loom_tensor *crossentropy(loom_ctx *cx, const char *op, loom_tensor *y_true,
-                                 loom_tensor *y_pred, bool sparse, row_loss_fn row_loss) {
+static loom_tensor *crossentropy(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred,
+                                 bool sparse, row_loss_fn row_loss, const float *w) {
   const size_t classes = y_pred->rank ? (size_t)y_pred->shape[y_pred->rank - 1] : 0;
   const size_t rows = classes ? (size_t)y_pred->size / classes : 0;
   float *grad = lm_scratch_f32(cx, op, y_pred->size, 1);
@@ -64,35 +65,44 @@ static loom_tensor *crossentropy(loom_ctx *cx, const char *op, loom_tensor *y_tr
   for (size_t r = 0; r < rows; ++r) {
     const float *t = sparse ? NULL : (const float *)y_true->data + r * classes;
     const size_t label = sparse ? (size_t)((const int32_t *)y_true->data)[r] : 0;
-    sum += row_loss(p + r * classes, classes, t, label, (double)rows, grad + r * classes);
+    const double wr = w ? w[r] : 1.0;
+    sum += wr * row_loss(p + r * classes, classes, t, label, (double)rows, grad + r * classes);
+    if (w) lm_k_scale((float)wr, grad + r * classes, grad + r * classes, classes);
   }
   return lm_loss_out(cx, op, y_true, y_pred, rows ? sum / (double)rows : 0.0, grad);
 }
 
-loom_tensor *loom_loss_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true,
-                                                loom_tensor *y_pred) {
+loom_tensor *lm_loss_cce_w(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred, const float *w) {
   static const char op[] = "loom_loss_categorical_crossentropy";
   if (!lm_loss_shapes(cx, op, y_true, y_pred)) return NULL;
-  return crossentropy(cx, op, y_true, y_pred, false, row_loss);
+  return crossentropy(cx, op, y_true, y_pred, false, row_loss, w);
 }
-
-loom_tensor *loom_loss_sparse_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true,
-                                                       loom_tensor *y_pred) {
+loom_tensor *lm_loss_scce_w(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred, const float *w) {
   static const char op[] = "loom_loss_sparse_categorical_crossentropy";
   if (!lm_class_ids_ok(cx, op, y_true, y_pred)) return NULL;
-  return crossentropy(cx, op, y_true, y_pred, true, row_loss);
+  return crossentropy(cx, op, y_true, y_pred, true, row_loss, w);
 }
-
-loom_tensor *loom_loss_categorical_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true,
-                                                       loom_tensor *logits) {
+loom_tensor *lm_loss_cce_logits_w(loom_ctx *cx, loom_tensor *y_true, loom_tensor *logits, const float *w) {
   static const char op[] = "loom_loss_categorical_crossentropy_logits";
   if (!lm_loss_shapes(cx, op, y_true, logits)) return NULL;
-  return crossentropy(cx, op, y_true, logits, false, row_loss_logits);
+  return crossentropy(cx, op, y_true, logits, false, row_loss_logits, w);
 }
-
-loom_tensor *loom_loss_sparse_categorical_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true,
-                                                              loom_tensor *logits) {
+loom_tensor *lm_loss_scce_logits_w(loom_ctx *cx, loom_tensor *y_true, loom_tensor *logits, const float *w) {
   static const char op[] = "loom_loss_sparse_categorical_crossentropy_logits";
   if (!lm_class_ids_ok(cx, op, y_true, logits)) return NULL;
-  return crossentropy(cx, op, y_true, logits, true, row_loss_logits);
+  return crossentropy(cx, op, y_true, logits, true, row_loss_logits, w);
+}
+
+loom_tensor *loom_loss_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred) {
+  return lm_loss_cce_w(cx, y_true, y_pred, NULL);
+}
+loom_tensor *loom_loss_sparse_categorical_crossentropy(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred) {
+  return lm_loss_scce_w(cx, y_true, y_pred, NULL);
+}
+loom_tensor *loom_loss_categorical_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true, loom_tensor *logits) {
+  return lm_loss_cce_logits_w(cx, y_true, logits, NULL);
+}
+loom_tensor *loom_loss_sparse_categorical_crossentropy_logits(loom_ctx *cx, loom_tensor *y_true,
+                                                              loom_tensor *logits) {
+  return lm_loss_scce_logits_w(cx, y_true, logits, NULL);
 }

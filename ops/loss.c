@@ -37,14 +37,18 @@ loom_tensor *lm_loss_out(loom_ctx *cx, const char *op, loom_tensor *y_true, loom
 }
 
 loom_tensor *lm_pointwise(loom_ctx *cx, const char *op, loom_tensor *y_true, loom_tensor *y_pred,
-                          lm_pointwise_loss term) {
+                          lm_pointwise_loss term, const float *w) {
   if (!lm_loss_shapes(cx, op, y_true, y_pred)) return NULL;
-  const size_t n = (size_t)y_pred->size;
+  const size_t n = (size_t)y_pred->size, inner = (size_t)y_pred->shape[y_pred->rank - 1];
   float *grad = lm_scratch_f32(cx, op, (int64_t)n, 1);
   if (!grad) return NULL;
   const float *t = y_true->data, *p = y_pred->data;
   double sum = 0.0;
-  for (size_t i = 0; i < n; ++i) sum += term(t[i], p[i], &grad[i]);
+  for (size_t i = 0; i < n; ++i) {
+    const double wr = w ? w[i / inner] : 1.0;
+    sum += wr * term(t[i], p[i], &grad[i]);
+    if (w) grad[i] = (float)(grad[i] * wr);
+  }
   /* every sample has the same number of terms: the mean of the per-sample means is the
    * mean of all terms */
   const double inv = n ? 1.0 / (double)n : 0.0;

@@ -9,6 +9,9 @@ static double mae_term(float t, float p, float *grad) {
   return fabs(d);
 }
 
+loom_tensor *lm_loss_mae_w(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred, const float *w) {
+  return lm_pointwise(cx, "loom_loss_mae", y_true, y_pred, mae_term, w);
+}
 loom_tensor *loom_loss_mae(loom_ctx *cx, loom_tensor *y_true, loom_tensor *y_pred) {
-  return lm_pointwise(cx, "loom_loss_mae", y_true, y_pred, mae_term);
+  return lm_loss_mae_w(cx, y_true, y_pred, NULL);
 }

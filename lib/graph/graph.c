@@ -246,15 +246,18 @@ int loom_call_outputs(loom_layer *l, int n, loom_node *const *xs, int cap, loom_
     if (xs[i]->call->layer->g != g)
       return lm_layer_fail(l, LOOM_EINVAL, "input %d belongs to another graph", i);
   }
+  const loom_layer *mask_from[LOOM_MAX_IO];
+  int st = lm_mask_plan(l, n, xs, LOOM_MAX_IO, mask_from);
+  if (st) return st;
   int n_out = 1;
   lm_shape shape[LOOM_MAX_IO];
   loom_dtype dtype[LOOM_MAX_IO];
   for (int i = 0; i < LOOM_MAX_IO; ++i) dtype[i] = LOOM_F32;
-  const int st = k->build(l, n, xs, &n_out, shape, dtype);
-  if (st) return st;
+  if ((st = k->build(l, n, xs, &n_out, shape, dtype))) return st;
   l->built = true;
   lm_call *c = lm_call_new(l, n, xs, n_out, shape, dtype);
   if (!c) return g->status;
+  for (int i = 0; i < n_out; ++i) c->out[i]->mask_from = mask_from[i];
   for (int i = 0; i < n_out && i < cap; ++i) out[i] = c->out[i];
   return n_out;
 }

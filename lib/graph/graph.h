@@ -30,8 +30,12 @@ struct loom_node {
   int index; /* which output of the call */
   lm_shape shape;
   loom_dtype dtype;
-  /* While a model runs: this node's value, and its logits when asked for. */
-  loom_tensor *value, *logits;
+  /* Keras' mask over the steps: the layer that made it (Embedding with mask_zero,
+   * Masking), carried along by the layers that keep it; NULL: none. */
+  const loom_layer *mask_from;
+  /* While a model runs: this node's value, its logits when asked for, its mask [batch,
+   * steps] (f32, 1 valid) when mask_from is set. */
+  loom_tensor *value, *logits, *mask;
 };
 
 struct lm_call {
@@ -63,6 +67,9 @@ typedef struct lm_run {
   bool want_logits;
   const lm_fold *fold; /* only for a LM_FOLD_PRODUCER kind ending in a linear activation */
   bool relu_after;      /* BatchNormalization: apply the ReLU Activation after it too */
+  /* The inputs' masks (an entry NULL: none), or NULL when no input has one. */
+  loom_tensor *const *mask;
+  bool zero_output_for_mask; /* Bidirectional's layers: a masked step outputs zeros */
 } lm_run;
 
 

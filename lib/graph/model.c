@@ -57,10 +57,10 @@ static int model_layer_forward(loom_layer *l, const lm_run *run, int n, loom_ten
  * config's). */
 const lm_layer_kind lm_kind_functional = {.id = LM_KIND_FUNCTIONAL, .class_name = "Functional",
                                           .prefix = "model", .min_in = 1, .max_in = LOOM_MAX_IO,
-                                          .build = model_layer_build, .forward = model_layer_forward};
+                                          .build = model_layer_build, .forward = model_layer_forward, .mask = LM_MASK_MODEL};
 const lm_layer_kind lm_kind_sequential = {.id = LM_KIND_SEQUENTIAL, .class_name = "Sequential",
                                           .prefix = "sequential", .min_in = 1, .max_in = 1,
-                                          .build = model_layer_build, .forward = model_layer_forward};
+                                          .build = model_layer_build, .forward = model_layer_forward, .mask = LM_MASK_MODEL};
 
 loom_layer *loom_model_layer(loom_model *m) { return m ? m->layer : NULL; }
 
@@ -286,6 +286,7 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
     lm_call *c = m->order[i];
     loom_node *first = c->out[0];
     first->logits = NULL;
+    first->mask = NULL;
     if ((fuse && m->fold[i].fused) || (fold && m->fold[i].folded)) continue; /* done by an earlier call */
     int in_i = -1;
     for (int k = 0; k < m->n_in; ++k)
@@ -294,9 +295,15 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
       first->value = in[in_i];
       continue;
     }
-    loom_tensor *xs[LOOM_MAX_IO], *ys[LOOM_MAX_IO] = {0}, *zs[LOOM_MAX_IO] = {0};
-    for (int k = 0; k < c->n_in; ++k) xs[k] = c->in[k]->value;
+    loom_tensor *xs[LOOM_MAX_IO], *ys[LOOM_MAX_IO] = {0}, *zs[LOOM_MAX_IO] = {0}, *ms[LOOM_MAX_IO];
+    bool masked = false;
+    for (int k = 0; k < c->n_in; ++k) {
+      xs[k] = c->in[k]->value;
+      ms[k] = c->in[k]->mask_from ? c->in[k]->mask : NULL;
+      masked |= ms[k] != NULL;
+    }
     lm_run r = *run;
+    r.mask = masked ? ms : NULL;
     r.want_logits = false;
     lm_fold fd;
     r.fold = NULL;
@@ -316,6 +323,7 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
       return s ? s : LOOM_EINVAL;
     }
     for (int k = 0; k < c->n_out; ++k) c->out[k]->value = ys[k], c->out[k]->logits = zs[k];
+    if (lm_mask_run(c, run->cx, ms)) return m->g->status;
     if (r.fold) {
       m->order[m->fold[i].bn]->out[0]->value = ys[0];
       if (m->fold[i].act >= 0) m->order[m->fold[i].act]->out[0]->value = ys[0];

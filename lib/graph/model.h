@@ -126,4 +126,11 @@ typedef struct lm_step_values {
 int lm_step(loom_model *m, const lm_dataset *ds, const int64_t *idx, int64_t n, bool train,
             lm_step_values *out);
 
+/* mask.c: Keras' masks at a call and while a model runs. lm_mask_plan: which outputs of
+ * l called on `in` carry a mask (out[i]: the layer that made it, or NULL), or the error
+ * refusing a masked input, before the call is built. lm_mask_run: after the call's
+ * forward, each output's mask from the inputs' (in_mask, an entry NULL: none). */
+int lm_mask_plan(loom_layer *l, int n, loom_node *const *in, int n_out, const loom_layer **out);
+int lm_mask_run(lm_call *c, loom_ctx *cx, loom_tensor *const *in_mask);
+
 #endif

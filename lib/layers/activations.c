@@ -52,7 +52,7 @@ static const lm_opt relu_opts[] = {
 const lm_layer_kind lm_kind_relu = {
     .id = LM_KIND_RELU, .class_name = "ReLU", .prefix = "re_lu", ACT_OPTS, .opts = relu_opts,
     .check = relu_check, .build = lm_same_shape_build, .forward = relu_forward,
-    .activation = relu_activation, .fold = LM_FOLD_ACTIVATION};
+    .activation = relu_activation, .fold = LM_FOLD_ACTIVATION, .mask = LM_MASK_KEEP};
 
 loom_layer *loom_layer_relu(loom_graph *g, const loom_activation_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_relu, o);
@@ -83,7 +83,7 @@ static const lm_opt leaky_opts[] = {
 
 const lm_layer_kind lm_kind_leaky_relu = {
     .id = LM_KIND_LEAKY_RELU, .class_name = "LeakyReLU", .prefix = "leaky_re_lu", ACT_OPTS,
-    .opts = leaky_opts, .check = leaky_check, .build = lm_same_shape_build, .forward = leaky_forward};
+    .opts = leaky_opts, .check = leaky_check, .build = lm_same_shape_build, .forward = leaky_forward, .mask = LM_MASK_KEEP};
 
 loom_layer *loom_layer_leaky_relu(loom_graph *g, const loom_activation_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_leaky_relu, o);
@@ -111,7 +111,7 @@ static const lm_opt elu_opts[] = {ACT_OPT(alpha, "alpha", LM_OPT_FLOAT, 1e-30, 3
 
 const lm_layer_kind lm_kind_elu = {
     .id = LM_KIND_ELU, .class_name = "ELU", .prefix = "elu", ACT_OPTS, .opts = elu_opts,
-    .check = elu_check, .build = lm_same_shape_build, .forward = elu_forward};
+    .check = elu_check, .build = lm_same_shape_build, .forward = elu_forward, .mask = LM_MASK_KEEP};
 
 loom_layer *loom_layer_elu(loom_graph *g, const loom_activation_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_elu, o);
@@ -163,7 +163,7 @@ static const lm_opt softmax_opts[] = {
 const lm_layer_kind lm_kind_softmax = {
     .id = LM_KIND_SOFTMAX, .class_name = "Softmax", .prefix = "softmax", ACT_OPTS,
     .opts = softmax_opts, .check = softmax_check, .build = softmax_build,
-    .forward = softmax_forward, .activation = softmax_activation};
+    .forward = softmax_forward, .activation = softmax_activation, .mask = LM_MASK_KEEP};
 
 loom_layer *loom_layer_softmax(loom_graph *g, const loom_activation_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_softmax, o);
@@ -230,7 +230,7 @@ static const lm_opt prelu_opts[] = {
 
 const lm_layer_kind lm_kind_prelu = {
     .id = LM_KIND_PRELU, .class_name = "PReLU", .prefix = "p_re_lu", ACT_OPTS, .opts = prelu_opts,
-    .check = prelu_check, .build = prelu_build, .forward = prelu_forward};
+    .check = prelu_check, .build = prelu_build, .forward = prelu_forward, .mask = LM_MASK_KEEP};
 
 loom_layer *loom_layer_prelu(loom_graph *g, const loom_activation_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_prelu, o);

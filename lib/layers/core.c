@@ -1,4 +1,4 @@
-/* core.c - Activation, Flatten and Dropout: Keras' core layers without weights. */
+/* core.c - Activation, Flatten, Dropout and Masking: Keras' core layers without weights. */
 #include "lib/layers/layer.h"
 #include "ops/ops.h"
 
@@ -29,7 +29,7 @@ const lm_layer_kind lm_kind_activation = {
     .id = LM_KIND_ACTIVATION, .class_name = "Activation", .prefix = "activation", .min_in = 1,
     .max_in = 1, MISC_OPTS, .opts = activation_opts, .check = activation_check,
     .build = lm_same_shape_build, .forward = activation_forward, .activation = activation_of,
-    .fold = LM_FOLD_ACTIVATION};
+    .fold = LM_FOLD_ACTIVATION, .mask = LM_MASK_KEEP};
 
 loom_layer *loom_layer_activation(loom_graph *g, const loom_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_activation, o);
@@ -100,8 +100,38 @@ static const lm_opt dropout_opts[] = {
 const lm_layer_kind lm_kind_dropout = {
     .id = LM_KIND_DROPOUT, .class_name = "Dropout", .prefix = "dropout", .min_in = 1, .max_in = 1,
     MISC_OPTS, .opts = dropout_opts, .check = dropout_check, .build = lm_same_shape_build,
-    .forward = dropout_forward};
+    .forward = dropout_forward, .mask = LM_MASK_KEEP};
 
 loom_layer *loom_layer_dropout(loom_graph *g, const loom_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_dropout, o);
+}
+
+/* ---------------------------------------------------------------- Masking */
+
+static int masking_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_shape *out, loom_dtype *dt) {
+  if (!lm_check_input(l, in, 0, 3, LOOM_MAX_RANK, LOOM_F32)) return l->g->status;
+  return lm_same_shape_build(l, n, in, n_out, out, dt);
+}
+
+static loom_tensor *masking_mask(const loom_layer *l, loom_ctx *cx, loom_tensor *x) {
+  return loom_mask_from_values(cx, x, l->o.misc.mask_value);
+}
+
+static int masking_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in, loom_tensor **out,
+                           loom_tensor **logits) {
+  (void)n, (void)logits;
+  out[0] = loom_mask_steps(run->cx, in[0], masking_mask(l, run->cx, in[0]));
+  return loom_ctx_status(run->cx);
+}
+
+static const lm_opt masking_opts[] = {
+    LM_OPT(loom_layer_opts, mask_value, "mask_value", LM_OPT_FLOAT, -3e38, 3e38), LM_OPTS_END};
+
+const lm_layer_kind lm_kind_masking = {
+    .id = LM_KIND_MASKING, .class_name = "Masking", .prefix = "masking", .min_in = 1, .max_in = 1, MISC_OPTS,
+    .opts = masking_opts, .build = masking_build, .forward = masking_forward, .mask = LM_MASK_MAKE,
+    .make_mask = masking_mask};
+
+loom_layer *loom_layer_masking(loom_graph *g, const loom_layer_opts *o) {
+  return lm_layer_make(g, &lm_kind_masking, o);
 }

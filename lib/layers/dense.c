@@ -59,7 +59,7 @@ const lm_layer_kind lm_kind_dense = {
     .id = LM_KIND_DENSE, .class_name = "Dense", .prefix = "dense", .min_in = 1, .max_in = 1,
     .opts_size = sizeof(loom_dense_opts), .name_offset = offsetof(loom_dense_opts, name),
     .opts = dense_opts, .check = dense_check, .build = dense_build, .forward = dense_forward,
-    .activation = dense_activation, .fold = LM_FOLD_PRODUCER};
+    .activation = dense_activation, .fold = LM_FOLD_PRODUCER, .mask = LM_MASK_KEEP};
 
 loom_layer *loom_layer_dense(loom_graph *g, const loom_dense_opts *o) {
   return lm_layer_make(g, &lm_kind_dense, o);

@@ -32,6 +32,7 @@
   X(SOFTMAX, softmax)                                                  \
   X(FLATTEN, flatten)                                                  \
   X(DROPOUT, dropout)                                                  \
+  X(MASKING, masking)                                                  \
   X(EMBEDDING, embedding)                                              \
   X(LSTM, lstm)                                                        \
   X(GRU, gru)                                                          \
@@ -119,6 +120,22 @@ typedef enum lm_fold_role {
   LM_FOLD_ACTIVATION  /* only applies its activation: a ReLU may fuse into the BN before it */
 } lm_fold_role;
 
+/* What a kind does with Keras' mask over steps (a node's mask: graph.h). Keras 3 drops a
+ * mask reaching a layer that cannot use it (with a warning); loom refuses it at the
+ * call, naming the layer and where the mask came from. */
+typedef enum lm_mask_role {
+  LM_MASK_REFUSE = 0, /* a masked input is an error */
+  LM_MASK_KEEP,       /* steps stay steps (Dense, Dropout, activations, TimeDistributed):
+                       * the first input's mask passes through */
+  LM_MASK_MERGE,      /* Add, Multiply, ...: the OR of the inputs' masks */
+  LM_MASK_CONCAT,     /* Concatenate: the same, an unmasked input counting as all valid */
+  LM_MASK_CONSUME,    /* uses the mask (run->mask) and its output has none */
+  LM_MASK_SEQUENCE,   /* uses it; the first masked_outputs outputs keep it */
+  LM_MASK_MAKE,       /* makes its output's mask from its input (make_mask) when
+                       * masked_outputs says so */
+  LM_MASK_MODEL       /* a model used as a layer: its outputs' masks are its own */
+} lm_mask_role;
+
 struct lm_layer_kind {
   lm_kind_id id;
   const char *class_name; /* Keras' class name */
@@ -151,6 +168,12 @@ struct lm_layer_kind {
   /* A kind reading int32 ids (Embedding): they must lie in [0, ids_below(l)); fit,
    * evaluate and predict check the data against it before any step. NULL: no limit. */
   int64_t (*ids_below)(const loom_layer *l);
+  lm_mask_role mask;
+  /* LM_MASK_SEQUENCE, LM_MASK_MAKE: how many outputs, from the first, carry the mask
+   * (RNN: 1 with return_sequences, else 0; Embedding: 1 with mask_zero). NULL: 1. */
+  int (*masked_outputs)(const loom_layer *l);
+  /* LM_MASK_MAKE: the output's mask [batch, steps] from the first input's value. */
+  loom_tensor *(*make_mask)(const loom_layer *l, loom_ctx *cx, loom_tensor *x);
 };
 
 /* The kinds of the table, each defined in its layer file. */

@@ -36,11 +36,12 @@ static int add_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
   return loom_ctx_status(run->cx);
 }
 
+/* A merge's mask: the OR of its inputs' (Keras 3); Concatenate's: see LM_MASK_CONCAT. */
 #define MERGE_OPTS .opts_size = sizeof(loom_layer_opts), .name_offset = offsetof(loom_layer_opts, name)
 
 const lm_layer_kind lm_kind_add = {.id = LM_KIND_ADD, .class_name = "Add", .prefix = "add", .min_in = 2,
                                    .max_in = LOOM_MAX_IO, MERGE_OPTS, .build = add_build,
-                                   .forward = add_forward};
+                                   .forward = add_forward, .mask = LM_MASK_MERGE};
 
 loom_layer *loom_layer_add(loom_graph *g, const loom_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_add, o);
@@ -67,7 +68,7 @@ static int elementwise_forward(loom_layer *l, const lm_run *run, int n, loom_ten
 #define ELEMENTWISE_KIND(ID, cls, pre, max)                                                  \
   const lm_layer_kind lm_kind_##pre = {.id = LM_KIND_##ID, .class_name = cls, .prefix = #pre, \
                                        .min_in = 2, .max_in = max, MERGE_OPTS, .build = add_build, \
-                                       .forward = elementwise_forward};                      \
+                                       .forward = elementwise_forward, .mask = LM_MASK_MERGE};  \
   loom_layer *loom_layer_##pre(loom_graph *g, const loom_layer_opts *o) {                    \
     return lm_layer_make(g, &lm_kind_##pre, o);                                              \
   }
@@ -123,7 +124,7 @@ static const lm_opt concat_opts[] = {
 const lm_layer_kind lm_kind_concatenate = {
     .id = LM_KIND_CONCATENATE, .class_name = "Concatenate", .prefix = "concatenate", .min_in = 2,
     .max_in = LOOM_MAX_IO, MERGE_OPTS, .opts = concat_opts, .check = concat_check, .build = concat_build,
-    .forward = concat_forward};
+    .forward = concat_forward, .mask = LM_MASK_CONCAT};
 
 loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts *o) {
   return lm_layer_make(g, &lm_kind_concatenate, o);

@@ -91,20 +91,25 @@ static bool is_global_max(const loom_layer *l) {
 static int global_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
                           loom_tensor **out, loom_tensor **logits) {
   (void)n, (void)logits;
+  if (run->mask) { /* GlobalAveragePooling1D alone takes a mask: the mean of the valid steps */
+    out[0] = loom_global_avg_pool_masked(run->cx, in[0], run->mask[0]);
+    return loom_ctx_status(run->cx);
+  }
   out[0] = (is_global_max(l) ? loom_global_max_pool : loom_global_avg_pool)(run->cx, in[0]);
   return loom_ctx_status(run->cx);
 }
 
-#define GLOBAL_KIND(ID, cls, pfx, d)                                                         \
+#define GLOBAL_KIND(ID, cls, pfx, d, ...)                                                    \
   {.id = ID, .class_name = cls, .prefix = pfx, .min_in = 1, .max_in = 1, .dims = d,          \
    .opts_size = sizeof(loom_layer_opts), .name_offset = offsetof(loom_layer_opts, name),     \
-   .build = global_build, .forward = global_forward}
+   .build = global_build, .forward = global_forward, __VA_ARGS__}
 const lm_layer_kind lm_kind_global_max_pooling1d =
     GLOBAL_KIND(LM_KIND_GLOBAL_MAX_POOLING1D, "GlobalMaxPooling1D", "global_max_pooling1d", 1);
 const lm_layer_kind lm_kind_global_max_pooling2d =
     GLOBAL_KIND(LM_KIND_GLOBAL_MAX_POOLING2D, "GlobalMaxPooling2D", "global_max_pooling2d", 2);
 const lm_layer_kind lm_kind_global_average_pooling1d =
-    GLOBAL_KIND(LM_KIND_GLOBAL_AVERAGE_POOLING1D, "GlobalAveragePooling1D", "global_average_pooling1d", 1);
+    GLOBAL_KIND(LM_KIND_GLOBAL_AVERAGE_POOLING1D, "GlobalAveragePooling1D", "global_average_pooling1d", 1,
+                .mask = LM_MASK_CONSUME);
 const lm_layer_kind lm_kind_global_average_pooling2d =
     GLOBAL_KIND(LM_KIND_GLOBAL_AVERAGE_POOLING2D, "GlobalAveragePooling2D", "global_average_pooling2d", 2);
 

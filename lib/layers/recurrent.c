@@ -67,20 +67,26 @@ static int rnn_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
                        loom_tensor **logits) {
   (void)logits;
   const loom_rnn_opts *o = &l->o.rnn;
+  loom_ctx *cx = run->cx;
+  loom_tensor *mask = run->mask ? run->mask[0] : NULL;
   const loom_rnn_cfg cfg = {.activation = o->activation, .recurrent_activation = o->recurrent_activation,
                             .return_sequences = o->return_sequences, .go_backwards = o->go_backwards,
-                            .reset_after = reset_after(l)};
+                            .reset_after = reset_after(l), .mask = mask};
   loom_tensor *h0 = n > 1 ? in[1] : NULL, *bias = l->n_weights > 2 ? l->w[2] : NULL;
   switch (l->kind->id) {
   case LM_KIND_LSTM:
-    out[0] = loom_lstm(run->cx, in[0], h0, n > 2 ? in[2] : NULL, l->w[0], l->w[1], bias, &cfg,
+    out[0] = loom_lstm(cx, in[0], h0, n > 2 ? in[2] : NULL, l->w[0], l->w[1], bias, &cfg,
                        o->return_state ? &out[2] : NULL);
     break;
-  case LM_KIND_GRU: out[0] = loom_gru(run->cx, in[0], h0, l->w[0], l->w[1], bias, &cfg); break;
-  default: out[0] = loom_simple_rnn(run->cx, in[0], h0, l->w[0], l->w[1], bias, &cfg); break;
+  case LM_KIND_GRU: out[0] = loom_gru(cx, in[0], h0, l->w[0], l->w[1], bias, &cfg); break;
+  default: out[0] = loom_simple_rnn(cx, in[0], h0, l->w[0], l->w[1], bias, &cfg); break;
   }
-  if (o->return_state) out[1] = o->return_sequences ? loom_last_step(run->cx, out[0]) : out[0];
-  return loom_ctx_status(run->cx);
+  if (o->return_state) out[1] = o->return_sequences ? loom_last_step(cx, out[0]) : out[0];
+  /* Bidirectional's zeros at the masked steps, after the last state is taken (the op's
+   * zero_output_for_mask would zero it too when the last step is masked) */
+  if (mask && run->zero_output_for_mask && o->return_sequences)
+    out[0] = loom_mask_steps(cx, out[0], o->go_backwards ? loom_reverse_steps(cx, mask) : mask);
+  return loom_ctx_status(cx);
 }
 
 #define RNN_OPT(field, key, type, lo, hi) LM_OPT(loom_rnn_opts, field, key, type, lo, hi)
@@ -99,10 +105,13 @@ static const lm_opt gru_opts[] = {RNN_OPTS_COMMON, RNN_OPT(reset_after, "reset_a
                                   LM_OPTS_END};
 static const lm_opt simple_rnn_opts[] = {RNN_OPTS_COMMON, LM_OPTS_END};
 
+/* Keras' RNN.compute_mask: the input's mask stays on the output when it has the steps */
+static int rnn_masked_outputs(const loom_layer *l) { return l->o.rnn.return_sequences; }
+
 #define RNN_KIND                                                                           \
   .min_in = 1, .opts_size = sizeof(loom_rnn_opts),                           \
   .name_offset = offsetof(loom_rnn_opts, name), .check = rnn_check, .build = rnn_build,   \
-  .forward = rnn_forward
+  .forward = rnn_forward, .mask = LM_MASK_SEQUENCE, .masked_outputs = rnn_masked_outputs
 
 const lm_layer_kind lm_kind_lstm = {.id = LM_KIND_LSTM, .class_name = "LSTM", .prefix = "lstm", .max_in = 3,
                                     .opts = lstm_opts, RNN_KIND};

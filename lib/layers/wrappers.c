@@ -71,6 +71,7 @@ static lm_run sub_run(const lm_run *run, bool logits) {
   r.fold = NULL;
   r.relu_after = false;
   r.want_logits = logits && run->want_logits;
+  r.zero_output_for_mask = false;
   return r;
 }
 
@@ -136,7 +137,8 @@ static int td_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
   loom_tensor *xs = loom_reshape(run->cx, x, x->rank - 1, shape);
   if (!xs) return loom_ctx_status(run->cx);
   loom_tensor *ys[LOOM_MAX_IO] = {0}, *zs[LOOM_MAX_IO] = {0};
-  const lm_run r = sub_run(run, true);
+  lm_run r = sub_run(run, true);
+  r.mask = NULL; /* the steps' mask stays on the wrapper's output; one step has none */
   const int st = sub_forward(l->sub[0], &r, 1, &xs, ys, zs);
   if (st) return st;
   out[0] = unfold_steps(run->cx, ys[0], B, T);
@@ -156,7 +158,7 @@ const lm_layer_kind lm_kind_time_distributed = {
     .id = LM_KIND_TIME_DISTRIBUTED, .class_name = "TimeDistributed", .prefix = "time_distributed", .min_in = 1,
     .max_in = 1, .opts_size = sizeof(loom_time_distributed_opts),
     .name_offset = offsetof(loom_time_distributed_opts, name), .opts = td_opts, .check = td_check, .made = td_made,
-    .build = td_build, .forward = td_forward, .activation = td_activation};
+    .build = td_build, .forward = td_forward, .activation = td_activation, .mask = LM_MASK_KEEP};
 
 loom_layer *loom_layer_time_distributed(loom_graph *g, const loom_time_distributed_opts *o) {
   return lm_layer_make(g, &lm_kind_time_distributed, o);
@@ -272,7 +274,8 @@ static int bidir_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **
     else bin[i - ns] = in[i];
   }
   loom_tensor *yf[LOOM_MAX_IO] = {0}, *yb[LOOM_MAX_IO] = {0}, *z[LOOM_MAX_IO] = {0};
-  const lm_run r = sub_run(run, false);
+  lm_run r = sub_run(run, false);
+  r.zero_output_for_mask = fwd->o.rnn.return_sequences; /* Keras' force_zero_output_for_mask */
   int st = sub_forward(fwd, &r, nd, fin, yf, z);
   if (st || (st = sub_forward(bwd, &r, nd, bin, yb, z))) return st;
   loom_tensor *back = fwd->o.rnn.return_sequences ? loom_reverse_steps(cx, yb[0]) : yb[0];
@@ -294,6 +297,11 @@ static int bidir_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **
   return loom_ctx_status(cx);
 }
 
+/* Keras' Bidirectional.compute_mask: the input's mask on the output(s) with the steps */
+static int bidir_masked_outputs(const loom_layer *l) {
+  return !l->sub[0]->o.rnn.return_sequences ? 0 : l->o.bidir.merge_mode == LOOM_MERGE_NONE ? 2 : 1;
+}
+
 static const lm_opt bidir_opts[] = {LM_OPT(loom_bidirectional_opts, layer, "layer", LM_OPT_LAYER, 0, 0),
                                     LM_OPT(loom_bidirectional_opts, merge_mode, "merge_mode", LM_OPT_MERGE, 0, 0),
                                     LM_OPT(loom_bidirectional_opts, backward_layer, "backward_layer", LM_OPT_LAYER, 0, 0),
@@ -302,7 +310,8 @@ static const lm_opt bidir_opts[] = {LM_OPT(loom_bidirectional_opts, layer, "laye
 const lm_layer_kind lm_kind_bidirectional = {
     .id = LM_KIND_BIDIRECTIONAL, .class_name = "Bidirectional", .prefix = "bidirectional", .min_in = 1, .max_in = 5,
     .opts_size = sizeof(loom_bidirectional_opts), .name_offset = offsetof(loom_bidirectional_opts, name),
-    .opts = bidir_opts, .check = bidir_check, .made = bidir_made, .build = bidir_build, .forward = bidir_forward};
+    .opts = bidir_opts, .check = bidir_check, .made = bidir_made, .build = bidir_build, .forward = bidir_forward,
+    .mask = LM_MASK_SEQUENCE, .masked_outputs = bidir_masked_outputs};
 
 loom_layer *loom_layer_bidirectional(loom_graph *g, const loom_bidirectional_opts *o) {
   return lm_layer_make(g, &lm_kind_bidirectional, o);

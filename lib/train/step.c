@@ -2,35 +2,65 @@
  * outputs' losses, backward, the optimiser's update of every weight, the metrics. After
  * the first step of a batch size everything lives in arenas already held: no malloc. */
 #include "lib/graph/model.h"
+#include "ops/loss.h"
 #include "simd/optim.h"
 
-static loom_tensor *loss_of(loom_ctx *cx, const lm_output_spec *s, loom_tensor *y, const loom_node *out) {
+/* An output's weights per row of its loss (NULL: none): with Keras' mask still on it,
+ * mask * rows / valid for the loss (its mean over the valid rows, Keras' apply_mask) and
+ * the mask itself for the metrics. NULL with the graph's error when the mask does not
+ * line up with the loss's rows. */
+typedef struct {
+  const float *loss, *metric;
+} row_weights;
+
+static int output_weights(loom_model *m, int i, row_weights *w) {
+  *w = (row_weights){0};
+  const loom_node *out = m->out[i];
+  if (!out->mask_from || !out->mask) return LOOM_OK;
+  const loom_tensor *p = out->value, *mask = out->mask;
+  const int64_t rows = p->rank ? p->size / p->shape[p->rank - 1] : 0;
+  if (p->rank < 3 || mask->size != rows) {
+    char sp[96], sm[96];
+    return lm_graph_fail(m->g, LOOM_ESHAPE,
+                         "output \"%s\" %s carries the mask %s of \"%s\", which does not line up with its loss's "
+                         "rows (expected [batch, steps, ...] outputs)",
+                         loom_model_output_name(m, i), lm_shape_str(p, sp, sizeof sp),
+                         lm_shape_str(mask, sm, sizeof sm), out->mask_from->name);
+  }
+  float *lw = loom_arena_alloc(loom_ctx_arena(m->cx), (size_t)rows * sizeof(float));
+  if (!lw) return lm_graph_fail(m->g, LOOM_ENOMEM, "%s", loom_arena_error(loom_ctx_arena(m->cx)));
+  const float *mv = mask->data;
+  int64_t valid = 0;
+  for (int64_t r = 0; r < rows; ++r) valid += mv[r] != 0.0f;
+  const float scale = valid ? (float)((double)rows / (double)valid) : 0.0f; /* Keras' divide_no_nan */
+  for (int64_t r = 0; r < rows; ++r) lw[r] = mv[r] != 0.0f ? scale : 0.0f;
+  *w = (row_weights){lw, mv};
+  return LOOM_OK;
+}
+
+static loom_tensor *loss_of(loom_ctx *cx, const lm_output_spec *s, loom_tensor *y, const loom_node *out,
+                            const float *w) {
   loom_tensor *p = s->logits && out->logits ? out->logits : out->value;
   const bool lg = p == out->logits;
   switch (s->loss) {
-    case LM_LOSS_MSE: return loom_loss_mse(cx, y, p);
-    case LM_LOSS_MAE: return loom_loss_mae(cx, y, p);
-    case LM_LOSS_BCE:
-      return lg ? loom_loss_binary_crossentropy_logits(cx, y, p) : loom_loss_binary_crossentropy(cx, y, p);
-    case LM_LOSS_CCE:
-      return lg ? loom_loss_categorical_crossentropy_logits(cx, y, p)
-                : loom_loss_categorical_crossentropy(cx, y, p);
-    case LM_LOSS_SPARSE_CCE:
-      return lg ? loom_loss_sparse_categorical_crossentropy_logits(cx, y, p)
-                : loom_loss_sparse_categorical_crossentropy(cx, y, p);
+    case LM_LOSS_MSE: return lm_loss_mse_w(cx, y, p, w);
+    case LM_LOSS_MAE: return lm_loss_mae_w(cx, y, p, w);
+    case LM_LOSS_BCE: return lg ? lm_loss_bce_logits_w(cx, y, p, w) : lm_loss_bce_w(cx, y, p, w);
+    case LM_LOSS_CCE: return lg ? lm_loss_cce_logits_w(cx, y, p, w) : lm_loss_cce_w(cx, y, p, w);
+    case LM_LOSS_SPARSE_CCE: return lg ? lm_loss_scce_logits_w(cx, y, p, w) : lm_loss_scce_w(cx, y, p, w);
     default: return NULL;
   }
 }
 
-static loom_tensor *metric_of(loom_ctx *cx, lm_metric_kind k, loom_tensor *y, loom_tensor *p) {
+static loom_tensor *metric_of(loom_ctx *cx, lm_metric_kind k, loom_tensor *y, loom_tensor *p, const row_weights *w) {
   switch (k) {
-    case LM_METRIC_BINARY_ACC: return loom_metric_binary_accuracy(cx, y, p);
-    case LM_METRIC_CATEGORICAL_ACC: return loom_metric_categorical_accuracy(cx, y, p);
-    case LM_METRIC_SPARSE_ACC: return loom_metric_sparse_categorical_accuracy(cx, y, p);
+    case LM_METRIC_BINARY_ACC: return lm_metric_binary_accuracy_w(cx, y, p, w->metric);
+    case LM_METRIC_CATEGORICAL_ACC: return lm_metric_categorical_accuracy_w(cx, y, p, w->metric);
+    case LM_METRIC_SPARSE_ACC: return lm_metric_sparse_categorical_accuracy_w(cx, y, p, w->metric);
     case LM_METRIC_MAE: {
       const bool was = loom_ctx_training(cx); /* a metric records nothing */
       loom_ctx_set_training(cx, false);
-      loom_tensor *v = loom_loss_mae(cx, y, p);
+      loom_tensor *v = lm_loss_mae_w(cx, y, p, w->loss);
       loom_ctx_set_training(cx, was);
       return v;
     }
@@ -85,8 +115,11 @@ int lm_step(loom_model *m, const lm_dataset *ds, const int64_t *idx, int64_t n, 
   if (st) return st;
   loom_tensor *terms[LOOM_MAX_IO];
   double losses[LOOM_MAX_IO];
+  row_weights rw[LOOM_MAX_IO];
+  for (int i = 0; i < m->n_out; ++i)
+    if ((st = output_weights(m, i, &rw[i]))) return st;
   for (int i = 0; i < m->n_out; ++i) {
-    loom_tensor *l = loss_of(cx, &m->spec[i], y[i], m->out[i]);
+    loom_tensor *l = loss_of(cx, &m->spec[i], y[i], m->out[i], rw[i].loss);
     if (!l) return step_fail(m);
     losses[i] = loom_tensor_f32(l)[0];
     terms[i] = l;
@@ -108,7 +141,7 @@ int lm_step(loom_model *m, const lm_dataset *ds, const int64_t *idx, int64_t n, 
   for (int i = 0; m->n_out > 1 && i < m->n_out; ++i) out->v[k++] = losses[i];
   for (int i = 0; i < m->n_out; ++i)
     for (int j = 0; j < m->spec[i].n_metrics; ++j) {
-      loom_tensor *v = metric_of(cx, m->spec[i].metric[j], y[i], m->out[i]->value);
+      loom_tensor *v = metric_of(cx, m->spec[i].metric[j], y[i], m->out[i]->value, &rw[i]);
       if (!v) return step_fail(m);
       out->v[k++] = loom_tensor_f32(v)[0];
     }

@@ -195,7 +195,7 @@ static double model_loss(loom_model *m, loom_tensor *a, loom_tensor *b, bool bac
   loom_ctx_reset(m->cx);
   loom_ctx_set_training(m->cx, backward);
   loom_tensor *in[2] = {a, b};
-  const lm_run run = {m->cx, backward, false, NULL, false};
+  const lm_run run = {.cx = m->cx, .training = backward};
   cr_assert_eq(lm_model_run(m, &run, in, NULL), LOOM_OK, "%s", loom_graph_error(m->g));
   loom_tensor *y = m->out[0]->value, *l = loom_mean(m->cx, loom_mul(m->cx, y, y));
   if (backward) cr_assert_eq(loom_backward(m->cx, l), LOOM_OK, "%s", loom_ctx_error(m->cx));
@@ -354,7 +354,7 @@ Test(training, dropout_zeroes_and_rescales_in_training_only) {
   for (int64_t i = 0; i < x->size; ++i) cr_assert_eq(loom_tensor_f32(out[0])[i], 1.0f);
   m->cx = m->cx ? m->cx : loom_ctx_new(NULL);
   loom_ctx_reset(m->cx);
-  const lm_run run = {m->cx, true, false, NULL, false};
+  const lm_run run = {.cx = m->cx, .training = true};
   cr_assert_eq(lm_model_run(m, &run, &x, NULL), LOOM_OK);
   const float *v = m->out[0]->value->data;
   int zeros = 0;

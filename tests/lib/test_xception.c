@@ -46,7 +46,7 @@ static void backward(loom_model *m, loom_tensor *a, loom_tensor *b) {
   loom_ctx_reset(m->cx);
   loom_ctx_set_training(m->cx, true);
   loom_tensor *in[2] = {a, b};
-  const lm_run run = {m->cx, true, false, NULL, false};
+  const lm_run run = {.cx = m->cx, .training = true};
   cr_assert_eq(lm_model_run(m, &run, in, NULL), LOOM_OK, "%s", loom_graph_error(m->g));
   cr_assert_eq(loom_backward(m->cx, loom_mean(m->cx, m->out[0]->value)), LOOM_OK, "%s", loom_ctx_error(m->cx));
 }

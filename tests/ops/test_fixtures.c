@@ -222,3 +222,27 @@ static void resize_case(const char *file) {
 }
 Test(torch, resize_bilinear_double) { resize_case("resize_bilinear_x2"); }
 Test(torch, resize_bilinear_down_and_up) { resize_case("resize_bilinear_any"); }
+
+/* Bidirectional over a mask, composed from the ops as the layer composes them: each
+ * direction on the mask (the backward one reading it backwards), the backward sequence
+ * put back in time order, zeros at the masked steps, joined; PyTorch runs each sample
+ * alone on its valid steps. */
+static void bidir_masked_case(const char *file, bool lstm, bool seq) {
+  fx_load(file, &fx);
+  const char *names[7] = {"x", "kernel_f", "recurrent_kernel_f", "bias_f", "kernel_b", "recurrent_kernel_b", "bias_b"};
+  loom_tensor *t[7];
+  for (int i = 0; i < 7; ++i) t[i] = in(names[i]);
+  loom_tensor *mask = fx_tensor_new(params, fx_get(&fx, "mask"));
+  loom_rnn_cfg f = {.return_sequences = seq, .reset_after = true, .mask = mask}, b = f;
+  b.go_backwards = true;
+  loom_tensor *yf = lstm ? loom_lstm(cx, t[0], NULL, NULL, t[1], t[2], t[3], &f, NULL) : loom_gru(cx, t[0], NULL, t[1], t[2], t[3], &f);
+  loom_tensor *yb = lstm ? loom_lstm(cx, t[0], NULL, NULL, t[4], t[5], t[6], &b, NULL) : loom_gru(cx, t[0], NULL, t[4], t[5], t[6], &b);
+  if (seq) {
+    yf = loom_mask_steps(cx, yf, mask);
+    yb = loom_mask_steps(cx, loom_reverse_steps(cx, yb), mask);
+  }
+  loom_tensor *both[2] = {yf, yb};
+  check(loom_concatenate(cx, 2, both, -1), t, names, 7);
+}
+Test(torch, bidirectional_lstm_masked_sequences) { bidir_masked_case("bidir_lstm_masked_seq", true, true); }
+Test(torch, bidirectional_gru_masked_last_states) { bidir_masked_case("bidir_gru_masked_last", false, false); }
