@@ -765,6 +765,9 @@ extern "C" {
               (loom_node *const[]){__VA_ARGS__})
 #endif
 
+/* Whether x carries Keras' mask over its steps (made by an Embedding with mask_zero or a
+ * Masking layer, kept by the layers after it). */
+LOOM_API bool loom_node_has_mask(const loom_node *x);
 /* Shape of a node, batch dim first (LOOM_NONE where unknown); returns the rank. */
 LOOM_API int loom_node_shape(const loom_node *x, int64_t shape[LOOM_MAX_RANK]);
 LOOM_API const char *loom_layer_name(const loom_layer *l);

@@ -275,6 +275,8 @@ loom_node *loom_call_n(loom_layer *l, int n, loom_node *const *xs) {
 
 loom_node *loom_call(loom_layer *l, loom_node *x) { return loom_call_n(l, 1, &x); }
 
+bool loom_node_has_mask(const loom_node *x) { return x && x->mask_from; }
+
 int loom_node_shape(const loom_node *x, int64_t shape[LOOM_MAX_RANK]) {
   if (!x) return lm_error(LOOM_EINVAL, "loom_node_shape", "node is NULL");
   for (int i = 0; i < x->shape.rank; ++i) shape[i] = x->shape.d[i];
