@@ -326,6 +326,10 @@ typedef struct loom_rnn_cfg {
    * reads it (already scaled: 0 or 1 / (1 - rate)), the same at every step; NULL: none.
    * The carried state of a masked step is h_{t-1} itself. Takes no gradient. */
   const loom_tensor *recurrent_mask;
+  /* Keras' dropout with one mask per gate (what Keras draws when recurrent_dropout is
+   * set too): [batch, gates * in] f32, gate g's input projection reading x_t * mask_g at
+   * every step; NULL: none (one mask for every gate is x itself multiplied first). */
+  const loom_tensor *input_mask;
 } loom_rnn_cfg;
 
 /* LSTM as Keras defines it: x [batch, steps, in], kernel [in, 4 units], recurrent_kernel
@@ -506,13 +510,17 @@ typedef struct loom_embedding_opts {
  * (LSTM) and reset_after (GRU) on by default, as Keras 2.x/3. Called on [x] or [x,
  * initial_state] (loom_call_list; LSTM's initial state is [x, h, c]); with return_state
  * the call has the last state(s) as further outputs (loom_call_outputs): [output, h] for
- * GRU and SimpleRNN, [output, h, c] for LSTM. Not yet: dropout, recurrent_dropout,
- * stateful, masks. */
+ * GRU and SimpleRNN, [output, h, c] for LSTM. dropout and recurrent_dropout act in
+ * training alone, as Keras draws them: one mask per sample for the whole sequence (the
+ * graph's seed), shared by the gates, or one per gate once recurrent_dropout is set; a
+ * mask from Embedding(mask_zero) or Masking makes the masked steps carry the states.
+ * Not yet: stateful, unroll. */
 typedef struct loom_rnn_opts {
   LOOM_OPTS_HEAD;
   int units;
   loom_activation activation, recurrent_activation;
   bool return_sequences, return_state, go_backwards;
+  float dropout, recurrent_dropout; /* the share of inputs / of h_{t-1} zeroed, in [0, 1) */
   loom_flag use_bias, unit_forget_bias, reset_after;
   const char *name;
 } loom_rnn_opts;

@@ -82,7 +82,7 @@ static int gru_forward_steps(loom_ctx *cx, gru_state *s, const loom_tensor *u, c
 static int gru_backward(loom_ctx *cx, const lm_rec *r) {
   const gru_state *s = r->saved;
   loom_tensor *x = r->in[0], *h0 = r->in[1], *w = r->in[2], *u = r->in[3], *bias = r->n_in > 4 ? r->in[4] : NULL;
-  const int64_t B = s->b, T = s->t, D = s->d, U = s->u, G = 3 * U;
+  const int64_t B = s->b, T = s->t, U = s->u, G = 3 * U;
   const bool ra = s->cfg.reset_after;
   const float *dy = r->out->grad, *uk = u->data;
   if (!s->has_h0) h0 = NULL;
@@ -163,7 +163,7 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
   const size_t rows = (size_t)(B * T);
   if (st == LOOM_OK && g0) lm_k_add(g0, dh, g0, (size_t)(B * U));
   if (st == LOOM_OK && gw) {
-    st = lm_sgemm(true, false, (size_t)D, (size_t)G, rows, 1.0f, s->xs, (size_t)D, dz, (size_t)G, 1.0f, gw, (size_t)G, NULL);
+    st = lm_rnn_kernel_grad(&s->mk, s->xs, dz, gw);
   }
   if (st == LOOM_OK && gu) {
     if (ra) {
@@ -178,7 +178,7 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
     lm_bias_grad(dz, rows, (size_t)G, gb);
     if (ra) lm_bias_grad(drec, rows, (size_t)G, gb + G);
   }
-  if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, dz, w, gx, B, T, s->cfg.go_backwards);
+  if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, &s->mk, dz, w, gx, s->cfg.go_backwards);
   lm_arena_rewind(cx->arena, mark);
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }
@@ -218,12 +218,10 @@ loom_tensor *loom_gru(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor
   if (!y) return NULL;
   *s = (gru_state){.b = B, .t = T, .d = D, .u = U, .cfg = *cfg, .act = act, .rec = rec, .pre = pre, .a = a,
                    .rh = rh, .h = h, .has_h0 = h0 != NULL};
-  if (!lm_rnn_masks(cx, op, cfg, B, T, U, 3, &s->mk)) return NULL;
+  if (!lm_rnn_masks(cx, op, cfg, B, T, D, U, 3, &s->mk)) return NULL;
   s->xs = lm_rnn_steps(cx, op, x, cfg->go_backwards);
   if (!s->xs) return NULL;
-  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, LM_ACT_NONE};
-  int st = lm_sgemm(false, false, (size_t)(B * T), (size_t)G, (size_t)D, 1.0f, s->xs, (size_t)D, kernel->data,
-                    (size_t)G, 0.0f, pre, (size_t)G, &ep);
+  int st = lm_rnn_project(&s->mk, s->xs, kernel->data, bias ? (const float *)bias->data : NULL, pre);
   if (st) {
     lm_fail(cx, st, op, "%s", loom_last_error());
     return NULL;

@@ -84,7 +84,7 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
   const lstm_state *s = r->saved;
   loom_tensor *x = r->in[0], *h0 = s->has_h0 ? r->in[1] : NULL, *c0 = s->has_c0 ? r->in[2] : NULL;
   loom_tensor *w = r->in[3], *u = r->in[4], *bias = r->n_in > 5 ? r->in[5] : NULL;
-  const int64_t B = s->b, T = s->t, D = s->d, U = s->u, G = 4 * U;
+  const int64_t B = s->b, T = s->t, U = s->u, G = 4 * U;
   const float *dy = r->out->grad;
   /* the gradients first: what comes after the mark is this op's alone */
   float *gh0 = h0 && h0->requires_grad ? lm_grad(cx, h0) : NULL, *gc0 = c0 && c0->requires_grad ? lm_grad(cx, c0) : NULL;
@@ -121,10 +121,10 @@ static int lstm_backward(loom_ctx *cx, const lm_rec *r) {
   if (st == LOOM_OK && gh0) lm_k_add(gh0, dh, gh0, (size_t)(B * U));
   if (st == LOOM_OK && gc0) lm_k_add(gc0, dc, gc0, (size_t)(B * U));
   if (st == LOOM_OK && gw)
-    st = lm_sgemm(true, false, (size_t)D, (size_t)G, rows, 1.0f, s->xs, (size_t)D, dz, (size_t)G, 1.0f, gw, (size_t)G, NULL);
+    st = lm_rnn_kernel_grad(&s->mk, s->xs, dz, gw);
   if (st == LOOM_OK && gu) st = lm_rnn_rec_weight_grad(cx, op, &s->mk, s->h, dz, 0, 4, gu);
   if (st == LOOM_OK && gb) lm_bias_grad(dz, rows, (size_t)G, gb);
-  if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, dz, w, gx, B, T, s->cfg.go_backwards);
+  if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, &s->mk, dz, w, gx, s->cfg.go_backwards);
   lm_arena_rewind(cx->arena, mark);
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }
@@ -181,13 +181,11 @@ loom_tensor *loom_lstm(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tenso
   *s = (lstm_state){.b = B, .t = T, .d = D, .u = U, .cfg = *cfg, .act = act, .rec = rec, .fused = fused,
                     .has_h0 = h0 != NULL, .has_c0 = c0 != NULL, .gates = gates, .pre = fused ? NULL : pre,
                     .c = c, .h = h, .dc_last = dc_last};
-  if (!lm_rnn_masks(cx, op, cfg, B, T, U, 4, &s->mk)) return NULL;
+  if (!lm_rnn_masks(cx, op, cfg, B, T, D, U, 4, &s->mk)) return NULL;
   /* input projection of every step at once, into the gate rows (by step) */
   s->xs = lm_rnn_steps(cx, op, x, cfg->go_backwards);
   if (!s->xs) return NULL;
-  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, LM_ACT_NONE};
-  int st = lm_sgemm(false, false, (size_t)(B * T), (size_t)G, (size_t)D, 1.0f, s->xs, (size_t)D, kernel->data,
-                    (size_t)G, 0.0f, gates, (size_t)G, &ep);
+  int st = lm_rnn_project(&s->mk, s->xs, kernel->data, bias ? (const float *)bias->data : NULL, gates);
   lm_rnn_init_state(h0, h, B, T, U);
   lm_rnn_init_state(c0, c, B, T, U);
   for (int64_t step = 0; step < T && st == LOOM_OK; ++step) {

@@ -31,19 +31,6 @@ const float *lm_rnn_steps(loom_ctx *cx, const char *op, const loom_tensor *x, bo
   return xr;
 }
 
-int lm_rnn_input_grad(loom_ctx *cx, const char *op, const float *dz, const loom_tensor *w, float *gx,
-                      int64_t b, int64_t t, bool back) {
-  const size_t rows = (size_t)(b * t), d = (size_t)w->shape[0], g = (size_t)w->shape[1];
-  if (!back) return lm_sgemm(false, true, rows, d, g, 1.0f, dz, g, w->data, g, 1.0f, gx, d, NULL);
-  float *dxs = lm_scratch_f32(cx, op, (int64_t)rows, (int64_t)d);
-  if (!dxs) return cx->status;
-  const int st = lm_sgemm(false, true, rows, d, g, 1.0f, dz, g, w->data, g, 0.0f, dxs, d, NULL);
-  for (int64_t bi = 0; bi < b && st == LOOM_OK; ++bi)
-    for (int64_t s = 0; s < t; ++s)
-      lm_k_axpy(1.0f, dxs + (bi * t + s) * (int64_t)d, gx + (bi * t + t - 1 - s) * (int64_t)d, d);
-  return st;
-}
-
 void lm_rnn_output(const float *h, float *y, int64_t b, int64_t t, int64_t u, bool seq) {
   for (int64_t bi = 0; bi < b; ++bi) {
     if (seq) memcpy(y + bi * t * u, h + (bi * (t + 1) + 1) * u, (size_t)(t * u) * sizeof(float));
@@ -87,9 +74,10 @@ static bool mask_shape_ok(loom_ctx *cx, const char *op, const char *what, const 
   return false;
 }
 
-bool lm_rnn_masks(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, int64_t b, int64_t t, int64_t u, int gates,
-                  lm_rnn_mask *m) {
-  *m = (lm_rnn_mask){.b = b, .t = t, .u = u, .gates = gates, .zero_output = cfg->mask && cfg->zero_output_for_mask};
+bool lm_rnn_masks(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, int64_t b, int64_t t, int64_t d, int64_t u,
+                  int gates, lm_rnn_mask *m) {
+  *m = (lm_rnn_mask){.b = b, .t = t, .d = d, .u = u, .gates = gates,
+                     .zero_output = cfg->mask && cfg->zero_output_for_mask};
   if (cfg->mask) {
     if (!mask_shape_ok(cx, op, "mask", cfg->mask, b, t, "[batch, steps]")) return false;
     const float *src = cfg->mask->data;
@@ -109,7 +97,70 @@ bool lm_rnn_masks(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, int64_t
     m->drop = cfg->recurrent_mask->data;
     if (!(m->hd = lm_scratch_f32(cx, op, b * t, gates * u))) return false;
   }
+  if (cfg->input_mask) {
+    if (!mask_shape_ok(cx, op, "input_mask", cfg->input_mask, b, gates * d, "[batch, gates * in]")) return false;
+    m->in_drop = cfg->input_mask->data;
+    if (!(m->xd = lm_scratch_f32(cx, op, b * t, gates * d))) return false;
+  }
   return true;
+}
+
+int lm_rnn_project(const lm_rnn_mask *m, const float *xs, const float *w, const float *bias, float *pre) {
+  const int64_t rows = m->b * m->t, d = m->d, u = m->u, gu = m->gates * u, gd = m->gates * d;
+  const lm_gemm_epilogue ep = {bias, LM_ACT_NONE};
+  if (!m->in_drop)
+    return lm_sgemm(false, false, (size_t)rows, (size_t)gu, (size_t)d, 1.0f, xs, (size_t)d, w, (size_t)gu, 0.0f, pre,
+                    (size_t)gu, &ep);
+  int st = LOOM_OK;
+  for (int g = 0; g < m->gates && st == LOOM_OK; ++g) {
+    for (int64_t r = 0; r < rows; ++r)
+      lm_k_mul(xs + r * d, m->in_drop + (r / m->t) * gd + g * d, m->xd + r * gd + g * d, (size_t)d);
+    const lm_gemm_epilogue epg = {bias ? bias + g * u : NULL, LM_ACT_NONE};
+    st = lm_sgemm(false, false, (size_t)rows, (size_t)u, (size_t)d, 1.0f, m->xd + g * d, (size_t)gd, w + g * u,
+                  (size_t)gu, 0.0f, pre + g * u, (size_t)gu, &epg);
+  }
+  return st;
+}
+
+int lm_rnn_kernel_grad(const lm_rnn_mask *m, const float *xs, const float *dz, float *gw) {
+  const int64_t rows = m->b * m->t, d = m->d, u = m->u, gu = m->gates * u, gd = m->gates * d;
+  if (!m->in_drop)
+    return lm_sgemm(true, false, (size_t)d, (size_t)gu, (size_t)rows, 1.0f, xs, (size_t)d, dz, (size_t)gu, 1.0f, gw,
+                    (size_t)gu, NULL);
+  int st = LOOM_OK;
+  for (int g = 0; g < m->gates && st == LOOM_OK; ++g)
+    st = lm_sgemm(true, false, (size_t)d, (size_t)u, (size_t)rows, 1.0f, m->xd + g * d, (size_t)gd, dz + g * u,
+                  (size_t)gu, 1.0f, gw + g * u, (size_t)gu, NULL);
+  return st;
+}
+
+int lm_rnn_input_grad(loom_ctx *cx, const char *op, const lm_rnn_mask *m, const float *dz, const loom_tensor *w,
+                      float *gx, bool back) {
+  const int64_t b = m->b, t = m->t, d = m->d, u = m->u, gu = m->gates * u;
+  const size_t rows = (size_t)(b * t);
+  if (!back && !m->in_drop)
+    return lm_sgemm(false, true, rows, (size_t)d, (size_t)gu, 1.0f, dz, (size_t)gu, w->data, (size_t)gu, 1.0f, gx,
+                    (size_t)d, NULL);
+  float *dxs = lm_scratch_f32(cx, op, (int64_t)rows, d);
+  float *tmp = dxs && m->in_drop ? lm_scratch_f32(cx, op, (int64_t)rows, d) : dxs;
+  if (!tmp) return cx->status;
+  int st = LOOM_OK;
+  if (!m->in_drop) {
+    st = lm_sgemm(false, true, rows, (size_t)d, (size_t)gu, 1.0f, dz, (size_t)gu, w->data, (size_t)gu, 0.0f, dxs,
+                  (size_t)d, NULL);
+  } else { /* dx = sum over gates of (dz_g . W_g^T) * in_drop_g */
+    memset(dxs, 0, rows * (size_t)d * sizeof(float));
+    for (int g = 0; g < m->gates && st == LOOM_OK; ++g) {
+      st = lm_sgemm(false, true, rows, (size_t)d, (size_t)u, 1.0f, dz + g * u, (size_t)gu, (const float *)w->data + g * u,
+                    (size_t)gu, 0.0f, tmp, (size_t)d, NULL);
+      for (size_t r = 0; r < rows && st == LOOM_OK; ++r)
+        lm_k_mul_acc(tmp + r * d, m->in_drop + (int64_t)(r / (size_t)t) * m->gates * d + g * d, dxs + r * d, (size_t)d);
+    }
+  }
+  for (int64_t bi = 0; bi < b && st == LOOM_OK; ++bi)
+    for (int64_t s = 0; s < t; ++s)
+      lm_k_axpy(1.0f, dxs + (bi * t + s) * d, gx + (bi * t + (back ? t - 1 - s : s)) * d, (size_t)d);
+  return st;
 }
 
 const float *lm_rnn_prev_row(const lm_rnn_mask *m, const float *h, int64_t bi, int64_t step, int g) {

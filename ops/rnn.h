@@ -16,10 +16,6 @@ typedef struct lm_rnn_act {
 bool lm_rnn_acts(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, lm_rnn_act *act, lm_rnn_act *rec);
 /* x [b, t, d] in step order: x itself, or a time-reversed copy in scratch (go_backwards). */
 const float *lm_rnn_steps(loom_ctx *cx, const char *op, const loom_tensor *x, bool back);
-/* gx (time order) += dz . W^T, dz [b, t, gates] by step, kernel w [d, gates]: the input
- * gradient, put back in time order when the steps ran backwards. LOOM_OK or an error. */
-int lm_rnn_input_grad(loom_ctx *cx, const char *op, const float *dz, const loom_tensor *w, float *gx,
-                      int64_t b, int64_t t, bool back);
 /* The output from the states h [b, t + 1, u] (h_{-1} first): every h_t, or the last. */
 void lm_rnn_output(const float *h, float *y, int64_t b, int64_t t, int64_t u, bool seq);
 /* h0 (or zeros) into the first state of each sample of h [b, t + 1, u]. */
@@ -33,18 +29,31 @@ bool lm_rnn_shapes_ok(loom_ctx *cx, const char *op, const loom_tensor *x, const 
  * recurrent dropout draws one mask per gate (its implementation 1): gate g's recurrent
  * product reads h_{t-1} * drop_g, kept in hd for backward. */
 typedef struct lm_rnn_mask {
-  int64_t b, t, u;
+  int64_t b, t, d, u;
   int gates;         /* gate blocks of the kernels: LSTM 4, GRU 3, SimpleRNN 1 */
   const float *keep; /* [b, t] in step order (reversed with go_backwards), or NULL: all valid */
   bool zero_output;  /* masked steps output zeros instead of the carried state */
   const float *drop; /* [b, gates u] recurrent dropout, or NULL */
   float *hd;         /* drop: [b, t, gates u] each gate's h_{t-1} * drop_g by step */
+  const float *in_drop; /* [b, gates d] input dropout per gate, or NULL */
+  float *xd;            /* in_drop: [b, t, gates d] each gate's x_t * in_drop_g by step */
 } lm_rnn_mask;
 
-/* cfg->mask and cfg->recurrent_mask checked against x [b, t, ...] and u units and laid
- * out for the steps; false with the ctx's error. */
-bool lm_rnn_masks(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, int64_t b, int64_t t, int64_t u, int gates,
-                  lm_rnn_mask *m);
+/* cfg's mask, recurrent_mask and input_mask checked against x [b, t, d] and u units and
+ * laid out for the steps; false with the ctx's error. */
+bool lm_rnn_masks(loom_ctx *cx, const char *op, const loom_rnn_cfg *cfg, int64_t b, int64_t t, int64_t d, int64_t u,
+                  int gates, lm_rnn_mask *m);
+/* pre [b t, gates u] = xs . W + bias (NULL: none) for every step at once, xs the input in
+ * step order, w [d, gates u]: one GEMM, or with input dropout one per gate over its
+ * x * in_drop_g (kept in xd). */
+int lm_rnn_project(const lm_rnn_mask *m, const float *xs, const float *w, const float *bias, float *pre);
+/* gw += X^T . dZ over every step (X as each gate read it), dz [b, t, gates u]. */
+int lm_rnn_kernel_grad(const lm_rnn_mask *m, const float *xs, const float *dz, float *gw);
+/* gx (time order) += dz . W^T (each gate's part times its input dropout), dz [b, t, gates
+ * u] by step, kernel w [d, gates u]: the input gradient, put back in time order when the
+ * steps ran backwards. LOOM_OK or an error. */
+int lm_rnn_input_grad(loom_ctx *cx, const char *op, const lm_rnn_mask *m, const float *dz, const loom_tensor *w,
+                      float *gx, bool back);
 /* Whether sample bi's step is masked. */
 static inline bool lm_rnn_masked(const lm_rnn_mask *m, int64_t bi, int64_t step) {
   return m->keep && m->keep[bi * m->t + step] == 0.0f;

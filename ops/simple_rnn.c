@@ -23,7 +23,7 @@ static int rnn_backward(loom_ctx *cx, const lm_rec *r) {
   const rnn_state *s = r->saved;
   loom_tensor *x = r->in[0], *h0 = s->has_h0 ? r->in[1] : NULL, *w = r->in[2], *u = r->in[3];
   loom_tensor *bias = r->n_in > 4 ? r->in[4] : NULL;
-  const int64_t B = s->b, T = s->t, D = s->d, U = s->u;
+  const int64_t B = s->b, T = s->t, U = s->u;
   float *g0 = h0 && h0->requires_grad ? lm_grad(cx, h0) : NULL, *gw = w->requires_grad ? lm_grad(cx, w) : NULL;
   float *gu = u->requires_grad ? lm_grad(cx, u) : NULL, *gb = bias && bias->requires_grad ? lm_grad(cx, bias) : NULL;
   float *gx = x->requires_grad ? lm_grad(cx, x) : NULL;
@@ -52,10 +52,10 @@ static int rnn_backward(loom_ctx *cx, const lm_rec *r) {
   const size_t rows = (size_t)(B * T);
   if (st == LOOM_OK && g0) lm_k_add(g0, dh, g0, (size_t)(B * U));
   if (st == LOOM_OK && gw)
-    st = lm_sgemm(true, false, (size_t)D, (size_t)U, rows, 1.0f, s->xs, (size_t)D, dz, (size_t)U, 1.0f, gw, (size_t)U, NULL);
+    st = lm_rnn_kernel_grad(&s->mk, s->xs, dz, gw);
   if (st == LOOM_OK && gu) st = lm_rnn_rec_weight_grad(cx, op, &s->mk, s->h, dz, 0, 1, gu);
   if (st == LOOM_OK && gb) lm_bias_grad(dz, rows, (size_t)U, gb);
-  if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, dz, w, gx, B, T, s->cfg.go_backwards);
+  if (st == LOOM_OK && gx) st = lm_rnn_input_grad(cx, op, &s->mk, dz, w, gx, s->cfg.go_backwards);
   lm_arena_rewind(cx->arena, mark);
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }
@@ -91,12 +91,10 @@ loom_tensor *loom_simple_rnn(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom
   loom_tensor *y = h ? lm_out(cx, op, cfg->return_sequences ? 3 : 2, cfg->return_sequences ? seq_shape : last_shape) : NULL;
   if (!y) return NULL;
   *s = (rnn_state){.b = B, .t = T, .d = D, .u = U, .cfg = *cfg, .act = act, .pre = pre, .h = h, .has_h0 = h0 != NULL};
-  if (!lm_rnn_masks(cx, op, cfg, B, T, U, 1, &s->mk)) return NULL;
+  if (!lm_rnn_masks(cx, op, cfg, B, T, D, U, 1, &s->mk)) return NULL;
   s->xs = lm_rnn_steps(cx, op, x, cfg->go_backwards);
   if (!s->xs) return NULL;
-  const lm_gemm_epilogue ep = {bias ? (const float *)bias->data : NULL, LM_ACT_NONE};
-  int st = lm_sgemm(false, false, (size_t)(B * T), (size_t)U, (size_t)D, 1.0f, s->xs, (size_t)D, kernel->data,
-                    (size_t)U, 0.0f, pre, (size_t)U, &ep);
+  int st = lm_rnn_project(&s->mk, s->xs, kernel->data, bias ? (const float *)bias->data : NULL, pre);
   lm_rnn_init_state(h0, h, B, T, U);
   for (int64_t step = 0; step < T && st == LOOM_OK; ++step) {
     st = lm_rnn_rec_forward(&s->mk, h, step, recurrent_kernel->data, 0, 1, NULL, 1.0f, pre + step * U, (size_t)(T * U));

@@ -84,12 +84,8 @@ static int dropout_forward(loom_layer *l, const lm_run *run, int n, loom_tensor 
     out[0] = in[0];
     return loom_ctx_status(run->cx);
   }
-  loom_tensor *mask = loom_tensor_new(loom_ctx_arena(run->cx), LOOM_F32, in[0]->rank, in[0]->shape);
-  if (!mask) return lm_layer_fail(l, LOOM_ENOMEM, "cannot allocate the mask");
-  float *m = mask->data;
-  const float keep = 1.0f / (1.0f - rate);
-  for (int64_t i = 0; i < mask->size; ++i)
-    m[i] = lm_rng_uniform(&l->g->rng) >= (double)rate ? keep : 0.0f;
+  loom_tensor *mask = lm_dropout_mask(l, run->cx, in[0]->rank, in[0]->shape, rate);
+  if (!mask) return l->g->status;
   out[0] = loom_mul(run->cx, in[0], mask);
   return loom_ctx_status(run->cx);
 }

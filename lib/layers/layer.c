@@ -66,3 +66,15 @@ bool lm_wants_split(const lm_run *run, loom_activation act) {
 loom_tensor *lm_activate(const lm_run *run, loom_tensor *z, loom_activation act) {
   return lm_apply_activation(run->cx, z, act);
 }
+
+loom_tensor *lm_dropout_mask(loom_layer *l, loom_ctx *cx, int rank, const int64_t *shape, float rate) {
+  loom_tensor *mask = loom_tensor_new(loom_ctx_arena(cx), LOOM_F32, rank, shape);
+  if (!mask) {
+    lm_layer_fail(l, LOOM_ENOMEM, "cannot allocate a dropout mask");
+    return NULL;
+  }
+  float *m = mask->data;
+  const float keep = 1.0f / (1.0f - rate);
+  for (int64_t i = 0; i < mask->size; ++i) m[i] = lm_rng_uniform(&l->g->rng) >= (double)rate ? keep : 0.0f;
+  return mask;
+}

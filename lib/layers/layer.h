@@ -23,6 +23,10 @@ bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts
  * and activation fused; this splits them when logits are wanted. */
 loom_tensor *lm_activate(const lm_run *run, loom_tensor *z, loom_activation act);
 bool lm_wants_split(const lm_run *run, loom_activation act);
+/* Keras' dropout mask of the given shape in the run's arena, drawn from the graph's
+ * generator: each value 0 with probability rate, else 1 / (1 - rate). NULL with the
+ * layer's error. */
+loom_tensor *lm_dropout_mask(loom_layer *l, loom_ctx *cx, int rank, const int64_t *shape, float rate);
 /* The states a recurrent layer starts from and returns: h, and c for LSTM (recurrent.c). */
 int lm_rnn_states(const loom_layer *l);
 /* Keras' name of an activation ("relu"); NULL for none of loom's. */

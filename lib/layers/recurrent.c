@@ -2,6 +2,8 @@
  * orthogonal, bias zeros but LSTM's forget gate at 1 with unit_forget_bias; LSTM's gates
  * i, f, c, o, GRU's z, r, h). Called on [x] or [x, initial_state] ([x, h, c] for LSTM);
  * return_state adds the last state(s) as outputs: h, and c for LSTM. */
+#include <string.h>
+
 #include "lib/layers/layer.h"
 #include "ops/ops.h"
 
@@ -13,6 +15,9 @@ static int rnn_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
     return g->status;
   if (o->activation == LOOM_SOFTMAX || o->recurrent_activation == LOOM_SOFTMAX)
     return lm_opts_fail(g, k, o, LOOM_EINVAL, "softmax is not an elementwise activation: a cell cannot use it");
+  if (!(o->dropout >= 0.0f && o->dropout < 1.0f) || !(o->recurrent_dropout >= 0.0f && o->recurrent_dropout < 1.0f))
+    return lm_opts_fail(g, k, o, LOOM_EINVAL, "dropout and recurrent_dropout must be in [0, 1), got %g and %g",
+                        (double)o->dropout, (double)o->recurrent_dropout);
   return LOOM_OK;
 }
 
@@ -63,23 +68,50 @@ static int rnn_build(loom_layer *l, int n, loom_node *const *in, int *n_out, lm_
   return LOOM_OK;
 }
 
+/* Keras' dropout in training (its DropoutRNNCell): masks drawn once for the sequence.
+ * With recurrent_dropout, one per gate for h_{t-1} and for x (Keras' implementation 1);
+ * with dropout alone, one for x shared by the gates, applied here to every step. */
+static int draw_dropout(loom_layer *l, const lm_run *run, loom_tensor **x, loom_rnn_cfg *cfg) {
+  const loom_rnn_opts *o = &l->o.rnn;
+  if (!run->training || (o->dropout == 0.0f && o->recurrent_dropout == 0.0f)) return LOOM_OK;
+  loom_ctx *cx = run->cx;
+  const int64_t b = (*x)->shape[0], t = (*x)->shape[1], d = (*x)->shape[2], g = gates_of(l);
+  if (o->recurrent_dropout > 0.0f) {
+    const int64_t sr[2] = {b, g * o->units}, si[2] = {b, g * d};
+    if (!(cfg->recurrent_mask = lm_dropout_mask(l, cx, 2, sr, o->recurrent_dropout))) return l->g->status;
+    if (o->dropout > 0.0f && !(cfg->input_mask = lm_dropout_mask(l, cx, 2, si, o->dropout))) return l->g->status;
+    return LOOM_OK;
+  }
+  const int64_t s1[2] = {b, d}, st[3] = {b, t, d};
+  loom_tensor *one = lm_dropout_mask(l, cx, 2, s1, o->dropout);
+  loom_tensor *every = one ? loom_tensor_new(loom_ctx_arena(cx), LOOM_F32, 3, st) : NULL;
+  if (!every) return one ? lm_layer_fail(l, LOOM_ENOMEM, "cannot allocate a dropout mask") : l->g->status;
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t s = 0; s < t; ++s)
+      memcpy(loom_tensor_f32(every) + (bi * t + s) * d, loom_tensor_f32(one) + bi * d, (size_t)d * sizeof(float));
+  *x = loom_mul(cx, *x, every);
+  return loom_ctx_status(cx);
+}
+
 static int rnn_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in, loom_tensor **out,
                        loom_tensor **logits) {
   (void)logits;
   const loom_rnn_opts *o = &l->o.rnn;
   loom_ctx *cx = run->cx;
-  loom_tensor *mask = run->mask ? run->mask[0] : NULL;
-  const loom_rnn_cfg cfg = {.activation = o->activation, .recurrent_activation = o->recurrent_activation,
-                            .return_sequences = o->return_sequences, .go_backwards = o->go_backwards,
-                            .reset_after = reset_after(l), .mask = mask};
+  loom_tensor *mask = run->mask ? run->mask[0] : NULL, *x = in[0];
+  loom_rnn_cfg cfg = {.activation = o->activation, .recurrent_activation = o->recurrent_activation,
+                      .return_sequences = o->return_sequences, .go_backwards = o->go_backwards,
+                      .reset_after = reset_after(l), .mask = mask};
+  const int st = draw_dropout(l, run, &x, &cfg);
+  if (st) return st;
   loom_tensor *h0 = n > 1 ? in[1] : NULL, *bias = l->n_weights > 2 ? l->w[2] : NULL;
   switch (l->kind->id) {
   case LM_KIND_LSTM:
-    out[0] = loom_lstm(cx, in[0], h0, n > 2 ? in[2] : NULL, l->w[0], l->w[1], bias, &cfg,
+    out[0] = loom_lstm(cx, x, h0, n > 2 ? in[2] : NULL, l->w[0], l->w[1], bias, &cfg,
                        o->return_state ? &out[2] : NULL);
     break;
-  case LM_KIND_GRU: out[0] = loom_gru(cx, in[0], h0, l->w[0], l->w[1], bias, &cfg); break;
-  default: out[0] = loom_simple_rnn(cx, in[0], h0, l->w[0], l->w[1], bias, &cfg); break;
+  case LM_KIND_GRU: out[0] = loom_gru(cx, x, h0, l->w[0], l->w[1], bias, &cfg); break;
+  default: out[0] = loom_simple_rnn(cx, x, h0, l->w[0], l->w[1], bias, &cfg); break;
   }
   if (o->return_state) out[1] = o->return_sequences ? loom_last_step(cx, out[0]) : out[0];
   /* Bidirectional's zeros at the masked steps, after the last state is taken (the op's
@@ -97,7 +129,9 @@ static int rnn_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in
   RNN_OPT(use_bias, "use_bias", LM_OPT_FLAG, 0, 0),                        \
   RNN_OPT(return_sequences, "return_sequences", LM_OPT_BOOL, 0, 0),        \
   RNN_OPT(return_state, "return_state", LM_OPT_BOOL, 0, 0),                \
-  RNN_OPT(go_backwards, "go_backwards", LM_OPT_BOOL, 0, 0)
+  RNN_OPT(go_backwards, "go_backwards", LM_OPT_BOOL, 0, 0),                \
+  RNN_OPT(dropout, "dropout", LM_OPT_FLOAT, 0.0, 0.999999),                \
+  RNN_OPT(recurrent_dropout, "recurrent_dropout", LM_OPT_FLOAT, 0.0, 0.999999)
 
 static const lm_opt lstm_opts[] = {RNN_OPTS_COMMON,
                                    RNN_OPT(unit_forget_bias, "unit_forget_bias", LM_OPT_FLAG, 0, 0), LM_OPTS_END};

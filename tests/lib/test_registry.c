@@ -230,6 +230,8 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   round_trips(g, loom_UpSampling2D(g, .size = {2, 3}, .interpolation = LOOM_BILINEAR));
   round_trips(g, loom_Embedding(g, .input_dim = 9, .output_dim = 2, .mask_zero = true));
   round_trips(g, loom_Masking(g, .mask_value = -1.5f));
+  round_trips(g, loom_LSTM(g, .units = 3, .dropout = 0.25f, .recurrent_dropout = 0.125f));
+  round_trips(g, loom_GRU(g, .units = 3, .dropout = 0.5f));
   loom_graph_free(g);
 }
 

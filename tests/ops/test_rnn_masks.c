@@ -1,10 +1,10 @@
 /* test_rnn_masks.c - masks and recurrent dropout in LSTM, GRU (both variants) and
  * SimpleRNN. Masks: a batch of lengths 1..T (post-padded) equals each sequence run alone
  * (outputs, carried or zeroed at the padding, last states), forwards and backwards;
- * gradients by finite differences with holes anywhere in the mask. Recurrent dropout:
- * a mask the same for every sample equals the op on a recurrent kernel whose rows are
+ * gradients by finite differences with holes anywhere in the mask. Dropout (input and
+ * recurrent): masks the same for every sample equal the op on kernels whose rows are
  * scaled gate by gate (Keras' one mask per gate, GRU's final mix on the undropped
- * h_{t-1}); gradients with a mask drawn per sample. */
+ * h_{t-1}); gradients with masks drawn per sample. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -139,10 +139,10 @@ Test(rnn_masks, gradients_with_holes) {
 
 /* ---------------------------------------------------------------- recurrent dropout */
 
-Test(rnn_masks, recurrent_dropout_scales_each_gates_rows) {
+Test(rnn_masks, dropout_scales_each_gates_rows) {
   const int64_t B = 3, T = 4, D = 2, U = 5, sx[3] = {B, T, D};
   for (int k = 0; k < 4; ++k) {
-    const int64_t g = gates_of((kind)k), sd[2] = {B, g * U};
+    const int64_t g = gates_of((kind)k), sd[2] = {B, g * U}, si[2] = {B, g * D};
     mcase c = {.k = (kind)k, .cfg = {.return_sequences = true}};
     loom_tensor *in[4];
     in[0] = tu_tensor(tu_params, 3, sx, -1, 1, 11);
@@ -153,19 +153,30 @@ Test(rnn_masks, recurrent_dropout_scales_each_gates_rows) {
     for (int64_t j = 0; j < g * U; ++j) m[j] = (j * 7 + k) % 3 == 0 ? 0.0f : 1.0f / 0.6f;
     for (int64_t b = 1; b < B; ++b) memcpy(m + b * g * U, m, (size_t)(g * U) * sizeof(float));
     c.cfg.recurrent_mask = drop;
+    /* and the input's: in_g[i] the same for every sample */
+    loom_tensor *idrop = new_tensor(2, si);
+    float *mi = loom_tensor_f32(idrop);
+    for (int64_t j = 0; j < g * D; ++j) mi[j] = (j * 5 + k) % 4 == 1 ? 0.0f : 1.0f / 0.75f;
+    for (int64_t b = 1; b < B; ++b) memcpy(mi + b * g * D, mi, (size_t)(g * D) * sizeof(float));
+    c.cfg.input_mask = idrop;
     loom_ctx *cx = loom_ctx_new(NULL);
     loom_tensor *y = run_op(cx, &c, in, NULL);
     cr_assert(y, "%s: %s", kind_name[k], loom_ctx_error(cx));
-    /* the same without dropout on U' with U'[i, g u + j] = U[i, g u + j] drop_g[i] */
-    const int64_t sr[2] = {U, g * U};
-    loom_tensor *scaled = new_tensor(2, sr);
+    /* the same without dropout on U' with U'[i, g u + j] = U[i, g u + j] drop_g[i], and W'
+     * likewise from in_g */
+    const int64_t sr[2] = {U, g * U}, sk[2] = {D, g * U};
+    loom_tensor *scaled = new_tensor(2, sr), *wscaled = new_tensor(2, sk);
+    for (int64_t i = 0; i < D; ++i)
+      for (int64_t gg = 0; gg < g; ++gg)
+        for (int64_t j = 0; j < U; ++j)
+          loom_tensor_f32(wscaled)[i * g * U + gg * U + j] = loom_tensor_f32(in[1])[i * g * U + gg * U + j] * mi[gg * D + i];
     for (int64_t i = 0; i < U; ++i)
       for (int64_t gg = 0; gg < g; ++gg)
         for (int64_t j = 0; j < U; ++j)
           loom_tensor_f32(scaled)[i * g * U + gg * U + j] = loom_tensor_f32(in[2])[i * g * U + gg * U + j] * m[gg * U + i];
     mcase plain = c;
-    plain.cfg.recurrent_mask = NULL;
-    loom_tensor *in2[4] = {in[0], in[1], scaled, in[3]};
+    plain.cfg.recurrent_mask = NULL, plain.cfg.input_mask = NULL;
+    loom_tensor *in2[4] = {in[0], wscaled, scaled, in[3]};
     loom_ctx *cx2 = loom_ctx_new(NULL);
     loom_tensor *y2 = run_op(cx2, &plain, in2, NULL);
     cr_assert(y2, "%s", loom_ctx_error(cx2));
@@ -177,7 +188,7 @@ Test(rnn_masks, recurrent_dropout_scales_each_gates_rows) {
   }
 }
 
-Test(rnn_masks, gradients_with_recurrent_dropout_and_mask) {
+Test(rnn_masks, gradients_with_dropout_and_mask) {
   const float pattern[3][4] = {{1, 1, 0, 1}, {0, 1, 1, 1}, {1, 1, 1, 0}};
   const int64_t B = 3, T = 4, D = 2, U = 3, sx[3] = {B, T, D}, sm[2] = {B, T};
   loom_tensor *mask = new_tensor(2, sm);
@@ -185,11 +196,12 @@ Test(rnn_masks, gradients_with_recurrent_dropout_and_mask) {
   uint64_t seed = 700;
   for (int k = 0; k < 4; ++k)
     for (int v = 0; v < 2; ++v) {
-      const int64_t g = gates_of((kind)k), sd[2] = {B, g * U};
-      loom_tensor *drop = new_tensor(2, sd);
+      const int64_t g = gates_of((kind)k), sd[2] = {B, g * U}, si[2] = {B, g * D};
+      loom_tensor *drop = new_tensor(2, sd), *idrop = new_tensor(2, si);
       for (int64_t j = 0; j < drop->size; ++j) loom_tensor_f32(drop)[j] = (j * 5 + v) % 4 == 0 ? 0.0f : 1.25f;
-      mcase c = {.k = (kind)k, .cfg = {.recurrent_mask = drop, .mask = v ? mask : NULL, .return_sequences = v,
-                                        .go_backwards = v}};
+      for (int64_t j = 0; j < idrop->size; ++j) loom_tensor_f32(idrop)[j] = (j * 3 + v) % 4 == 2 ? 0.0f : 1.25f;
+      mcase c = {.k = (kind)k, .cfg = {.recurrent_mask = drop, .input_mask = idrop, .mask = v ? mask : NULL,
+                                        .return_sequences = v, .go_backwards = v}};
       c.c_out = k == K_LSTM && !v;
       loom_tensor *in[4];
       in[0] = tu_tensor(tu_params, 3, sx, -1, 1, seed += 10);
