@@ -178,6 +178,10 @@ LOOM_API loom_tensor *loom_sub(loom_ctx *cx, loom_tensor *a, loom_tensor *b);
 LOOM_API loom_tensor *loom_mul(loom_ctx *cx, loom_tensor *a, loom_tensor *b);
 /* [m, k] x [k, n] -> [m, n] */
 LOOM_API loom_tensor *loom_matmul(loom_ctx *cx, loom_tensor *a, loom_tensor *b);
+/* [batch, m, k] x [batch, k, n] -> [batch, m, n], sample by sample (Keras' batch_dot) */
+LOOM_API loom_tensor *loom_batch_matmul(loom_ctx *cx, loom_tensor *a, loom_tensor *b);
+/* x / sqrt(max(sum of x^2 along axis, 1e-12)), Keras' l2_normalize (axis < 0 from the end) */
+LOOM_API loom_tensor *loom_l2_normalize(loom_ctx *cx, loom_tensor *x, int axis);
 LOOM_API loom_tensor *loom_relu(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_sigmoid(loom_ctx *cx, loom_tensor *x);
 LOOM_API loom_tensor *loom_tanh(loom_ctx *cx, loom_tensor *x);
@@ -688,6 +692,18 @@ LOOM_API loom_layer *loom_layer_multiply(loom_graph *g, const loom_layer_opts *o
 LOOM_API loom_layer *loom_layer_average(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_maximum(loom_graph *g, const loom_layer_opts *o);
 LOOM_API loom_layer *loom_layer_minimum(loom_graph *g, const loom_layer_opts *o);
+/* Dot(axes, normalize): Keras' batch_dot of two inputs of rank 2 or 3 (batch included)
+ * over axis axes[0] of the first and axes[1] of the second ({2} alone: the same for
+ * both; negative: from the end); the output holds the first's other dims, then the
+ * second's ([batch, 1] when none is left); normalize takes the cosine (each input
+ * L2-normalised along its axis first). */
+typedef struct loom_dot_opts {
+  LOOM_OPTS_HEAD;
+  int axes[LOOM_MAX_RANK - 1]; /* two used */
+  bool normalize;
+  const char *name;
+} loom_dot_opts;
+LOOM_API loom_layer *loom_layer_dot(loom_graph *g, const loom_dot_opts *o);
 LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts *o);
 
 #define loom_Dense(g, ...) loom_layer_dense(g, LOOM_OPTS_(loom_dense_opts, __VA_ARGS__))
@@ -746,6 +762,7 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_Average(g, ...) loom_layer_average(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Maximum(g, ...) loom_layer_maximum(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_Minimum(g, ...) loom_layer_minimum(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
+#define loom_Dot(g, ...) loom_layer_dot(g, LOOM_OPTS_(loom_dot_opts, __VA_ARGS__))
 #define loom_Concatenate(g, ...) loom_layer_concatenate(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 
 /* Apply a layer (or a model, through loom_model_layer) to nodes: layer(x), layer([a, b]).

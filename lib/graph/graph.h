@@ -104,6 +104,7 @@ struct loom_layer {
     loom_time_distributed_opts td;
     loom_bidirectional_opts bidir;
     loom_reshaping_opts reshaping;
+    loom_dot_opts dot;
     max_align_t align_;
     unsigned char bytes[LM_OPTS_MAX]; /* a kind registered from outside */
   } o;

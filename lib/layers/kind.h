@@ -68,6 +68,7 @@
   X(MAXIMUM, maximum)                                                  \
   X(MINIMUM, minimum)                                                  \
   X(CONCATENATE, concatenate)                                          \
+  X(DOT, dot)                                                          \
   X(TIME_DISTRIBUTED, time_distributed)                                \
   X(BIDIRECTIONAL, bidirectional)
 

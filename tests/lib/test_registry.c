@@ -232,6 +232,7 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   round_trips(g, loom_Masking(g, .mask_value = -1.5f));
   round_trips(g, loom_LSTM(g, .units = 3, .dropout = 0.25f, .recurrent_dropout = 0.125f));
   round_trips(g, loom_GRU(g, .units = 3, .dropout = 0.5f));
+  round_trips(g, loom_Dot(g, .axes = {2, 1}, .normalize = true));
   loom_graph_free(g);
 }
 
