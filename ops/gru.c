@@ -1,8 +1,11 @@
 /* gru.c - Keras' GRU: forward and backward through time, both variants (reset_after).
  * Forward: one GEMM projects every step's input (x . W + b_in for all steps); each step
  * one small GEMM for h_{t-1} . U (two with reset_after=False: the gates', then (r h) . U_h)
- * and the gate arithmetic with the vector kernels. Backward walks the steps in reverse,
- * one or two small GEMMs per step; the weight gradients are single GEMMs over all steps. */
+ * and the gate arithmetic: with Keras' default activations (tanh, sigmoid) the fused step
+ * kernels (simd/gru.cc, one call a step for the whole batch), with any other pair the
+ * activation kernels, keeping the pre-activations for backward. Backward walks the steps
+ * in reverse, one or two small GEMMs per step; the weight gradients are single GEMMs over
+ * all steps. */
 #include <string.h>
 
 #include "ops/rnn.h"
@@ -14,8 +17,9 @@ typedef struct {
   int64_t b, t, d, u;
   loom_rnn_cfg cfg;
   lm_rnn_act act, rec;
+  bool fused;      /* tanh and sigmoid: the fused step kernels */
   const float *xs; /* x in step order */
-  float *pre;      /* [b, t, 3u] pre-activations of z, r, hh */
+  float *pre;      /* [b, t, 3u] pre-activations of z, r, hh (a itself when fused) */
   float *a;        /* [b, t, 3u] z, r, hh */
   float *rh;       /* [b, t, u] reset_after: h U_h + b'_h; else r h_prev */
   float *h;        /* [b, t + 1, u], h_{-1} first */
@@ -39,13 +43,48 @@ static void finish_step(const gru_state *s, int64_t bi, int64_t step) {
   lm_k_add(hn, a + 2 * U, hn, U);
 }
 
+/* h_{t-1} as U_h reads it without reset_after (dropped with recurrent dropout): the
+ * first sample's row at the step, rows *ld apart. */
+static const float *gru_hp_rows(const gru_state *s, int64_t step, size_t *ld) {
+  *ld = (size_t)(s->mk.drop ? s->t * 3 * s->u : (s->t + 1) * s->u);
+  return lm_rnn_prev_row(&s->mk, s->h, 0, step, 2);
+}
+
+/* One step with the fused kernels: the recurrent GEMM(s), gates, update. */
+static int gru_fused_step(gru_state *s, const float *uk, const float *brec, float *rec, int64_t step) {
+  const int64_t T = s->t, U = s->u, G = 3 * U;
+  const size_t B = (size_t)s->b, Us = (size_t)U, lda = (size_t)(T * G), ldh = (size_t)((T + 1) * U);
+  float *a = s->a + step * G, *rh = s->rh + step * U;
+  const float *hp = s->h + step * U;
+  if (s->cfg.reset_after) {
+    int st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 0, 3, brec, 0.0f, rec, (size_t)G);
+    if (st) return st;
+    lm_k_gru_gates(B, Us, true, a, lda, rec, (size_t)G, NULL, 0, rh, (size_t)(T * U));
+  } else {
+    int st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 0, 2, NULL, 0.0f, rec, (size_t)G);
+    if (!st && s->mk.drop) st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 2, 3, NULL, 0.0f, rec + 2 * U, (size_t)G);
+    if (st) return st;
+    size_t ldd;
+    const float *hd = gru_hp_rows(s, step, &ldd);
+    lm_k_gru_gates(B, Us, false, a, lda, rec, (size_t)G, hd, ldd, rh, (size_t)(T * U));
+    st = lm_sgemm(false, false, B, Us, Us, 1.0f, rh, (size_t)(T * U), uk + 2 * U, (size_t)G, 1.0f, a + 2 * U, lda,
+                  NULL);
+    if (st) return st;
+  }
+  lm_k_gru_update(B, Us, a, lda, hp, ldh, s->h + (step + 1) * U, ldh);
+  return LOOM_OK;
+}
+
 static int gru_forward_steps(loom_ctx *cx, gru_state *s, const loom_tensor *u, const float *brec) {
   const int64_t B = s->b, T = s->t, U = s->u, G = 3 * U;
   const float *uk = u->data;
   float *rec = lm_scratch_f32(cx, op, B, G);
   if (!rec) return cx->status;
   for (int64_t step = 0; step < T; ++step) {
-    if (s->cfg.reset_after) {
+    if (s->fused) {
+      int st = gru_fused_step(s, uk, brec, rec, step);
+      if (st) return lm_fail(cx, st, op, "%s", loom_last_error());
+    } else if (s->cfg.reset_after) {
       int st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 0, 3, brec, 0.0f, rec, (size_t)G);
       if (st) return lm_fail(cx, st, op, "%s", loom_last_error());
       for (int64_t bi = 0; bi < B; ++bi) {
@@ -79,6 +118,29 @@ static int gru_forward_steps(loom_ctx *cx, gru_state *s, const loom_tensor *u, c
   return LOOM_OK;
 }
 
+/* Backward through one step with the fused kernels: dh (all of d loss / d h_t) gives
+ * the step's dz (and drec with reset_after) and dhn = d loss / d h_{t-1} before the
+ * recurrent GEMM adds d rec . U^T; drh holds [b, u]. */
+static int gru_fused_step_grad(const gru_state *s, const float *uk, const float *dh, float *dz, float *drec,
+                               float *drh, float *dhn, int64_t step) {
+  const int64_t T = s->t, U = s->u, G = 3 * U;
+  const size_t B = (size_t)s->b, Us = (size_t)U, lda = (size_t)(T * G);
+  const float *a = s->a + step * G;
+  float *dzs = dz + step * G;
+  lm_k_gru_update_grad(B, Us, a, lda, s->h + step * U, (size_t)((T + 1) * U), dh, dzs, lda, dhn);
+  if (s->cfg.reset_after) {
+    lm_k_gru_reset_after_grad(B, Us, a, lda, s->rh + step * U, (size_t)(T * U), dzs, lda, drec + step * G, lda);
+    return LOOM_OK;
+  }
+  /* d(r h) = d pre_h . U_h^T */
+  int st = lm_sgemm(false, true, B, Us, Us, 1.0f, dzs + 2 * U, lda, uk + 2 * U, (size_t)G, 0.0f, drh, Us, NULL);
+  if (st) return st;
+  size_t ldd;
+  const float *hd = gru_hp_rows(s, step, &ldd);
+  lm_k_gru_reset_grad(B, Us, a, lda, hd, ldd, drh, s->mk.drop ? s->mk.drop + 2 * U : NULL, (size_t)G, dzs, lda, dhn);
+  return LOOM_OK;
+}
+
 static int gru_backward(loom_ctx *cx, const lm_rec *r) {
   const gru_state *s = r->saved;
   loom_tensor *x = r->in[0], *h0 = r->in[1], *w = r->in[2], *u = r->in[3], *bias = r->n_in > 4 ? r->in[4] : NULL;
@@ -99,8 +161,10 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
   float *hold = drh ? lm_scratch_f32(cx, op, 2 * B, U) : NULL; /* dh held; a [b, u] for the dropout */
   if (!hold) return cx->status;
   memset(dh, 0, (size_t)(B * U) * sizeof(float));
-  memset(dz, 0, (size_t)(B * T * G) * sizeof(float));
-  if (ra) memset(drec, 0, (size_t)(B * T * G) * sizeof(float));
+  if (!s->fused) { /* the fused kernels write every block of every step */
+    memset(dz, 0, (size_t)(B * T * G) * sizeof(float));
+    if (ra) memset(drec, 0, (size_t)(B * T * G) * sizeof(float));
+  }
   const size_t Us = (size_t)U;
   int st = LOOM_OK;
   for (int64_t step = T - 1; step >= 0 && st == LOOM_OK; --step) {
@@ -109,6 +173,9 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
       if (dout && lm_rnn_output_flows(&s->mk, bi, step)) lm_k_add(dh + bi * U, dout, dh + bi * U, Us);
     }
     lm_rnn_hold(&s->mk, dh, hold, step);
+    if (s->fused) {
+      st = gru_fused_step_grad(s, uk, dh, dz, drec, drh, dhn, step);
+    } else {
     for (int64_t bi = 0; bi < B; ++bi) {
       float *dhb = dh + bi * U, *tb = t1 + bi * U;
       const float *pre = ROW(s, s->pre, bi, step, G), *a = ROW(s, s->a, bi, step, G);
@@ -153,6 +220,7 @@ static int gru_backward(loom_ctx *cx, const lm_rec *r) {
         if (s->mk.drop) lm_k_mul(tb, s->mk.drop + bi * G + 2 * U, tb, Us);
         lm_k_add(dn, tb, dn, Us);
       }
+    }
     }
     if (st == LOOM_OK)
       st = lm_rnn_rec_backward(&s->mk, drec + step * G, (size_t)(T * G), uk, 0, ra ? 3 : 2, 1.0f, dhn, hold + B * U);
@@ -210,13 +278,15 @@ loom_tensor *loom_gru(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor
     lm_fail(cx, LOOM_ESHAPE, op, "the input has no steps");
     return NULL;
   }
+  const bool fused = (!cfg->activation || cfg->activation == LOOM_TANH) &&
+                     (!cfg->recurrent_activation || cfg->recurrent_activation == LOOM_SIGMOID);
   gru_state *s = lm_scratch(cx, op, sizeof *s);
-  float *pre = s ? lm_scratch_f32(cx, op, B * T, G) : NULL, *a = pre ? lm_scratch_f32(cx, op, B * T, G) : NULL;
-  float *rh = a ? lm_scratch_f32(cx, op, B * T, U) : NULL, *h = rh ? lm_scratch_f32(cx, op, B * (T + 1), U) : NULL;
+  float *a = s ? lm_scratch_f32(cx, op, B * T, G) : NULL, *pre = a && !fused ? lm_scratch_f32(cx, op, B * T, G) : a;
+  float *rh = pre ? lm_scratch_f32(cx, op, B * T, U) : NULL, *h = rh ? lm_scratch_f32(cx, op, B * (T + 1), U) : NULL;
   const int64_t seq_shape[3] = {B, T, U}, last_shape[2] = {B, U};
   loom_tensor *y = h ? lm_out(cx, op, cfg->return_sequences ? 3 : 2, cfg->return_sequences ? seq_shape : last_shape) : NULL;
   if (!y) return NULL;
-  *s = (gru_state){.b = B, .t = T, .d = D, .u = U, .cfg = *cfg, .act = act, .rec = rec, .pre = pre, .a = a,
+  *s = (gru_state){.b = B, .t = T, .d = D, .u = U, .cfg = *cfg, .act = act, .rec = rec, .fused = fused, .pre = pre, .a = a,
                    .rh = rh, .h = h, .has_h0 = h0 != NULL};
   if (!lm_rnn_masks(cx, op, cfg, B, T, D, U, 3, &s->mk)) return NULL;
   s->xs = lm_rnn_steps(cx, op, x, cfg->go_backwards);

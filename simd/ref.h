@@ -43,6 +43,19 @@ void lm_ref_lstm_cell(float *gates, const float *c_prev, float *c_now, float *h_
 void lm_ref_lstm_cell_grad(const float *gates, const float *c_prev, const float *c_now,
                            const float *dh, float *dc, float *dz, size_t u);
 
+/* The GRU step kernels one sample at a time (lm_k_gru_* in simd.h). */
+void lm_ref_gru_gates(size_t batch, size_t u, bool reset_after, float *a, size_t lda, const float *rec,
+                      size_t ldrec, const float *hp, size_t ldhp, float *rh, size_t ldrh);
+void lm_ref_gru_update(size_t batch, size_t u, float *a, size_t lda, const float *hp, size_t ldhp, float *h_now,
+                       size_t ldhn);
+void lm_ref_gru_update_grad(size_t batch, size_t u, const float *a, size_t lda, const float *hp, size_t ldhp,
+                            const float *dh, float *dz, size_t lddz, float *dh_prev);
+void lm_ref_gru_reset_after_grad(size_t batch, size_t u, const float *a, size_t lda, const float *rh,
+                                 size_t ldrh, float *dz, size_t lddz, float *drec, size_t lddrec);
+void lm_ref_gru_reset_grad(size_t batch, size_t u, const float *a, size_t lda, const float *hp, size_t ldhp,
+                           const float *drh, const float *drop, size_t lddrop, float *dz, size_t lddz,
+                           float *dh_prev);
+
 /* dst[idx[i], :] += src[i, :], i in order. */
 void lm_ref_scatter_add_rows(const float *src, const int32_t *idx, size_t n, float *dst,
                              size_t dim);

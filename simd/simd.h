@@ -96,6 +96,29 @@ void lm_k_lstm_cell(float *gates, const float *c_prev, float *c_now, float *h_no
 void lm_k_lstm_cell_grad(const float *gates, const float *c_prev, const float *c_now,
                          const float *dh, float *dc, float *dz, size_t u);
 
+/* One GRU step over a batch, Keras' gates (u units each, in the order z, r, hh) with
+ * sigmoid gates and a tanh candidate. Row b of each array is its pointer + b * its ld
+ * (floats); dh, dh_prev and drh are [batch, u] rows. a holds the input parts (x W + b)
+ * of the three pre-activations and receives z, r and hh.
+ * gates: z = sigmoid(a_z + rec_z), r likewise; reset_after: rh = rec_h (h U_h + b'_h)
+ * and a_h += r rh; otherwise rh = r hp (hp: h_{t-1} as U_h reads it, NULL with
+ * reset_after). update (after a_h is complete): hh = tanh(a_h), h_now = hh + z (hp - hh). */
+void lm_k_gru_gates(size_t batch, size_t u, bool reset_after, float *a, size_t lda, const float *rec, size_t ldrec,
+                    const float *hp, size_t ldhp, float *rh, size_t ldrh);
+void lm_k_gru_update(size_t batch, size_t u, float *a, size_t lda, const float *hp, size_t ldhp, float *h_now,
+                     size_t ldhn);
+/* The update's gradient from dh (all of d loss / d h_now): dz_z and dz_hh (d loss / d
+ * pre-activations; dz_r untouched) and dh_prev = dh z. */
+void lm_k_gru_update_grad(size_t batch, size_t u, const float *a, size_t lda, const float *hp, size_t ldhp,
+                          const float *dh, float *dz, size_t lddz, float *dh_prev);
+/* reset_after: dz_r = dz_hh rh r (1 - r); drec = (dz_z, dz_r, dz_hh r). */
+void lm_k_gru_reset_after_grad(size_t batch, size_t u, const float *a, size_t lda, const float *rh, size_t ldrh,
+                               float *dz, size_t lddz, float *drec, size_t lddrec);
+/* reset_after=False, drh = d loss / d (r hp): dz_r = drh hp r (1 - r); dh_prev += drh r
+ * drop (drop: the candidate's recurrent dropout rows, or NULL). */
+void lm_k_gru_reset_grad(size_t batch, size_t u, const float *a, size_t lda, const float *hp, size_t ldhp,
+                         const float *drh, const float *drop, size_t lddrop, float *dz, size_t lddz, float *dh_prev);
+
 /* dst[idx[i], :] += src[i, :] for i = 0..n-1 in order, rows of `dim` floats; the indices
  * are trusted (checked by the caller). Threads split the columns, so repeated indices
  * accumulate bitwise the same for any thread count. */

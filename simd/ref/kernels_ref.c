@@ -122,6 +122,70 @@ void lm_ref_lstm_cell_grad(const float *gates, const float *c_prev, const float 
   }
 }
 
+void lm_ref_gru_gates(size_t batch, size_t u, bool reset_after, float *a, size_t lda, const float *rec,
+                      size_t ldrec, const float *hp, size_t ldhp, float *rh, size_t ldrh) {
+  for (size_t b = 0; b < batch; ++b) {
+    float *ab = a + b * lda, *rhb = rh + b * ldrh;
+    const float *rb = rec + b * ldrec;
+    for (size_t j = 0; j < u; ++j) {
+      ab[j] = ref_sigmoid(ab[j] + rb[j]);
+      ab[u + j] = ref_sigmoid(ab[u + j] + rb[u + j]);
+      if (reset_after) {
+        rhb[j] = rb[2 * u + j];
+        ab[2 * u + j] += ab[u + j] * rhb[j];
+      } else {
+        rhb[j] = ab[u + j] * hp[b * ldhp + j];
+      }
+    }
+  }
+}
+
+void lm_ref_gru_update(size_t batch, size_t u, float *a, size_t lda, const float *hp, size_t ldhp, float *h_now,
+                       size_t ldhn) {
+  for (size_t b = 0; b < batch; ++b)
+    for (size_t j = 0; j < u; ++j) {
+      float *ab = a + b * lda;
+      const float hh = tanhf(ab[2 * u + j]);
+      ab[2 * u + j] = hh;
+      h_now[b * ldhn + j] = hh + ab[j] * (hp[b * ldhp + j] - hh);
+    }
+}
+
+void lm_ref_gru_update_grad(size_t batch, size_t u, const float *a, size_t lda, const float *hp, size_t ldhp,
+                            const float *dh, float *dz, size_t lddz, float *dh_prev) {
+  for (size_t b = 0; b < batch; ++b)
+    for (size_t j = 0; j < u; ++j) {
+      const float z = a[b * lda + j], hh = a[b * lda + 2 * u + j], g = dh[b * u + j];
+      dz[b * lddz + 2 * u + j] = g * (1.0f - z) * (1.0f - hh * hh);
+      dz[b * lddz + j] = g * (hp[b * ldhp + j] - hh) * z * (1.0f - z);
+      dh_prev[b * u + j] = g * z;
+    }
+}
+
+void lm_ref_gru_reset_after_grad(size_t batch, size_t u, const float *a, size_t lda, const float *rh,
+                                 size_t ldrh, float *dz, size_t lddz, float *drec, size_t lddrec) {
+  for (size_t b = 0; b < batch; ++b)
+    for (size_t j = 0; j < u; ++j) {
+      float *dzb = dz + b * lddz, *drb = drec + b * lddrec;
+      const float r = a[b * lda + u + j], g = dzb[2 * u + j];
+      dzb[u + j] = g * rh[b * ldrh + j] * r * (1.0f - r);
+      drb[j] = dzb[j];
+      drb[u + j] = dzb[u + j];
+      drb[2 * u + j] = g * r;
+    }
+}
+
+void lm_ref_gru_reset_grad(size_t batch, size_t u, const float *a, size_t lda, const float *hp, size_t ldhp,
+                           const float *drh, const float *drop, size_t lddrop, float *dz, size_t lddz,
+                           float *dh_prev) {
+  for (size_t b = 0; b < batch; ++b)
+    for (size_t j = 0; j < u; ++j) {
+      const float r = a[b * lda + u + j], g = drh[b * u + j];
+      dz[b * lddz + u + j] = g * hp[b * ldhp + j] * r * (1.0f - r);
+      dh_prev[b * u + j] += g * r * (drop ? drop[b * lddrop + j] : 1.0f);
+    }
+}
+
 void lm_ref_scatter_add_rows(const float *src, const int32_t *idx, size_t n, float *dst,
                              size_t dim) {
   for (size_t i = 0; i < n; ++i)

@@ -258,6 +258,74 @@ Test(kernels, lstm_cell_and_its_gradient) {
   }
 }
 
+/* A GRU step's arrays with rows wider than they need (ld = width + 5), filled, and a copy
+ * for the reference. */
+typedef struct {
+  float *k, *r;
+  size_t ld, n;
+} gru_arr;
+
+static gru_arr gru_arr_new(size_t batch, size_t width, float lo, float hi, unsigned seed) {
+  gru_arr x = {.ld = width + 5, .n = batch * (width + 5)};
+  x.k = malloc(x.n * sizeof(float));
+  x.r = malloc(x.n * sizeof(float));
+  tu_fill(x.k, x.n, lo, hi, seed);
+  memcpy(x.r, x.k, x.n * sizeof(float));
+  return x;
+}
+
+static void gru_arr_check(const char *what, gru_arr x) {
+  expect_close(what, x.k, x.r, x.n, 0); /* the padding between rows too: left as it was */
+  free(x.k);
+  free(x.r);
+}
+
+Test(kernels, gru_step_and_its_gradient) {
+  const size_t units[] = {1, 3, 7, 16, 17, 33, 100}, batches[] = {1, 3};
+  for (size_t k = 0; k < sizeof units / sizeof units[0]; ++k)
+    for (size_t bi = 0; bi < 2; ++bi)
+      for (int ra = 0; ra < 2; ++ra) {
+        const size_t u = units[k], B = batches[bi];
+        const unsigned sd = (unsigned)(10 * k + 3 * bi + ra);
+        /* forward: gates, then update (a's third block as the cell sees it) */
+        gru_arr a = gru_arr_new(B, 3 * u, -3, 3, sd + 1), rec = gru_arr_new(B, 3 * u, -2, 2, sd + 2);
+        gru_arr hp = gru_arr_new(B, u, -1, 1, sd + 3), rh = gru_arr_new(B, u, -1, 1, sd + 4);
+        gru_arr hn = gru_arr_new(B, u, -1, 1, sd + 5);
+        lm_k_gru_gates(B, u, ra, a.k, a.ld, rec.k, rec.ld, ra ? NULL : hp.k, hp.ld, rh.k, rh.ld);
+        lm_ref_gru_gates(B, u, ra, a.r, a.ld, rec.r, rec.ld, ra ? NULL : hp.r, hp.ld, rh.r, rh.ld);
+        expect_close("gru gates", a.k, a.r, a.n, 0);
+        expect_close("gru rh", rh.k, rh.r, rh.n, 0);
+        lm_k_gru_update(B, u, a.k, a.ld, hp.k, hp.ld, hn.k, hn.ld);
+        lm_ref_gru_update(B, u, a.r, a.ld, hp.r, hp.ld, hn.r, hn.ld);
+        expect_close("gru update a", a.k, a.r, a.n, 0);
+        /* backward from the reference's activations */
+        memcpy(a.k, a.r, a.n * sizeof(float));
+        memcpy(rh.k, rh.r, rh.n * sizeof(float));
+        gru_arr dh = gru_arr_new(B, u, -1, 1, sd + 6), dz = gru_arr_new(B, 3 * u, -1, 1, sd + 7);
+        gru_arr dhn = gru_arr_new(B, u, -1, 1, sd + 8), drec = gru_arr_new(B, 3 * u, -1, 1, sd + 9);
+        gru_arr drh = gru_arr_new(B, u, -1, 1, sd + 10), drop = gru_arr_new(B, u, 0, 2, sd + 11);
+        /* dh, dh_prev and drh are dense [batch, u]: use the first B u floats */
+        lm_k_gru_update_grad(B, u, a.k, a.ld, hp.k, hp.ld, dh.k, dz.k, dz.ld, dhn.k);
+        lm_ref_gru_update_grad(B, u, a.r, a.ld, hp.r, hp.ld, dh.r, dz.r, dz.ld, dhn.r);
+        expect_close("gru update dz", dz.k, dz.r, dz.n, 0);
+        expect_close("gru update dh_prev", dhn.k, dhn.r, dhn.n, 0);
+        if (ra) {
+          lm_k_gru_reset_after_grad(B, u, a.k, a.ld, rh.k, rh.ld, dz.k, dz.ld, drec.k, drec.ld);
+          lm_ref_gru_reset_after_grad(B, u, a.r, a.ld, rh.r, rh.ld, dz.r, dz.ld, drec.r, drec.ld);
+        } else {
+          for (int dropped = 0; dropped < 2; ++dropped) {
+            lm_k_gru_reset_grad(B, u, a.k, a.ld, hp.k, hp.ld, drh.k, dropped ? drop.k : NULL, drop.ld, dz.k, dz.ld,
+                                dhn.k);
+            lm_ref_gru_reset_grad(B, u, a.r, a.ld, hp.r, hp.ld, drh.r, dropped ? drop.r : NULL, drop.ld, dz.r,
+                                  dz.ld, dhn.r);
+          }
+        }
+        gru_arr all[] = {a, rec, hp, rh, hn, dh, dz, dhn, drec, drh, drop};
+        const char *names[] = {"a", "rec", "hp", "rh", "hn", "dh", "dz", "dh_prev", "drec", "drh", "drop"};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i) gru_arr_check(names[i], all[i]);
+      }
+}
+
 Test(kernels, scatter_add_rows) {
   /* repeated and skipped rows, dims around the 16-float split, 1..3 threads */
   static const size_t dims[] = {1, 7, 16, 17, 33, 64, 1000};
