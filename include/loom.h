@@ -288,13 +288,17 @@ LOOM_API loom_tensor *loom_conv2d(loom_ctx *cx, loom_tensor *x, loom_tensor *ker
  * convolution with the same window, strides and padding, Keras' kernel [k, out, in] or
  * [kh, kw, out, in], bias [out] or NULL, no activation (apply one after). An axis of
  * length n gives n * stride with 'same', n * stride + max(span - stride, 0) with 'valid'
- * (span = dilation * (k - 1) + 1), as Keras computes it without output_padding. */
+ * (span = dilation * (k - 1) + 1), as Keras computes it when output_padding is None
+ * (LOOM_NONE); an output_padding p (0 <= p < stride) gives (n - 1) * stride + span -
+ * 2 * pad + p, pad being span / 2 with 'same' and 0 with 'valid', TensorFlow putting the
+ * odd padding after the data. */
 LOOM_API loom_tensor *loom_conv1d_transpose(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
                                             loom_tensor *bias, int stride, int dilation,
-                                            loom_padding padding);
+                                            loom_padding padding, int output_padding);
 LOOM_API loom_tensor *loom_conv2d_transpose(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel,
                                             loom_tensor *bias, int stride_h, int stride_w,
-                                            int dilation_h, int dilation_w, loom_padding padding);
+                                            int dilation_h, int dilation_w, loom_padding padding,
+                                            int output_padding_h, int output_padding_w);
 
 /* Depthwise convolution (Keras' DepthwiseConv2D): x [batch, h, w, c], kernel [kh, kw, c,
  * dm] (dm filters per channel, the output's channel ci * dm + m), bias [c * dm] or NULL;
@@ -442,6 +446,9 @@ typedef struct loom_model loom_model;
 typedef struct loom_history loom_history;
 
 #define LOOM_NONE (-1) /* a dim known only at run time: Keras' None */
+/* An explicit 0 in an option whose 0 (what a zeroed option holds) means Keras' None:
+ * `.output_padding = {LOOM_ZERO}` is Keras' output_padding=0, `{0}` its None. */
+#define LOOM_ZERO (-2)
 #define LOOM_MAX_IO 16 /* inputs or outputs of one model or call */
 
 /* Booleans whose Keras default is true: zero keeps the default. */
@@ -557,12 +564,14 @@ typedef struct loom_bidirectional_opts {
   const char *name;
 } loom_bidirectional_opts;
 /* Conv1D(filters, kernel_size, strides=1, padding='valid', dilation_rate=1) and
- * Conv2D(filters, (kh, kw), strides=(sh, sw)): a second entry left 0 repeats the first,
- * as Keras does with an int. */
+ * Conv2D(filters, (kh, kw), strides=(sh, sw), dilation_rate=(dh, dw)): a second entry left
+ * 0 repeats the first, as Keras does with an int. output_padding (Conv1DTranspose and
+ * Conv2DTranspose alone; each entry below its stride): 0 is Keras' None, LOOM_ZERO an
+ * explicit 0. */
 typedef struct loom_conv_opts {
   LOOM_OPTS_HEAD;
   int filters;
-  int kernel_size[2], strides[2], dilation_rate;
+  int kernel_size[2], strides[2], dilation_rate[2], output_padding[2];
   loom_padding padding;
   loom_activation activation;
   loom_flag use_bias;

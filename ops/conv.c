@@ -227,14 +227,17 @@ static int conv_t_backward(loom_ctx *cx, const lm_rec *r) {
   return st == LOOM_OK ? st : lm_fail(cx, st, op, "backward: %s", loom_last_error());
 }
 
-int64_t lm_conv_transpose_len(int64_t len, int64_t span, int64_t stride, loom_padding pad) {
+int64_t lm_conv_transpose_len(int64_t len, int64_t span, int64_t stride, loom_padding pad,
+                              int output_padding) {
+  if (output_padding >= 0) /* Keras' deconv_output_length with output_padding given */
+    return (len - 1) * stride + span - 2 * (pad == LOOM_SAME ? span / 2 : 0) + output_padding;
   if (pad == LOOM_SAME) return len * stride;
   return len * stride + (span > stride ? span - stride : 0);
 }
 
 static loom_tensor *conv_t(loom_ctx *cx, const char *op, loom_tensor *x, loom_tensor *kernel,
                            loom_tensor *bias, bool one_d, int sh, int sw, int dh, int dw,
-                           loom_padding padding) {
+                           loom_padding padding, int oph, int opw) {
   loom_tensor *in[3] = {x, kernel, bias};
   const int n_in = bias ? 3 : 2;
   if (!lm_inputs_ok(cx, op, n_in, in)) return NULL;
@@ -266,11 +269,23 @@ static loom_tensor *conv_t(loom_ctx *cx, const char *op, loom_tensor *x, loom_te
   *g = (conv_geom){.b = x->shape[0], .cin = cout, .cout = x->shape[xr - 1], .oh = h, .ow = w,
                    .kh = kh, .kw = kw, .sh = sh, .sw = sw, .dh = dh, .dw = dw, .act = LOOM_LINEAR};
   const int64_t span_h = (int64_t)dh * (kh - 1) + 1, span_w = (int64_t)dw * (kw - 1) + 1;
-  g->h = one_d ? 1 : lm_conv_transpose_len(h, span_h, sh, padding);
-  g->w = lm_conv_transpose_len(w, span_w, sw, padding);
+  if (one_d) oph = LOOM_NONE;
+  if (oph < LOOM_NONE || opw < LOOM_NONE || oph >= sh || opw >= sw) {
+    lm_fail(cx, LOOM_EINVAL, op, "output_padding %dx%d with strides %dx%d: each must be below its "
+            "stride (%d for None)", oph, opw, sh, sw, LOOM_NONE);
+    return NULL;
+  }
+  g->h = one_d ? 1 : lm_conv_transpose_len(h, span_h, sh, padding, oph);
+  g->w = lm_conv_transpose_len(w, span_w, sw, padding, opw);
+  /* the adjoint convolution over y must give x's length back (not so for an even window,
+   * 'same' and output_padding 0, which TensorFlow refuses too) */
+  const int64_t back_h = one_d ? 1 : lm_window_out(g->h, span_h, sh, padding, &g->pad_top);
   if (one_d) g->pad_top = 0;
-  else lm_window_out(g->h, span_h, sh, padding, &g->pad_top);
-  lm_window_out(g->w, span_w, sw, padding, &g->pad_left);
+  if (g->h < 1 || g->w < 1 || back_h != h || lm_window_out(g->w, span_w, sw, padding, &g->pad_left) != w) {
+    lm_fail(cx, LOOM_EINVAL, op, "output_padding %dx%d: an output of %lldx%lld does not convolve back to "
+            "the input's %lldx%lld", oph, opw, (long long)g->h, (long long)g->w, (long long)h, (long long)w);
+    return NULL;
+  }
   const int64_t s1[3] = {g->b, g->w, cout}, s2[4] = {g->b, g->h, g->w, cout};
   loom_tensor *y = lm_out(cx, op, xr, one_d ? s1 : s2);
   if (!y) return NULL;
@@ -300,13 +315,14 @@ static loom_tensor *conv_t(loom_ctx *cx, const char *op, loom_tensor *x, loom_te
 }
 
 loom_tensor *loom_conv1d_transpose(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
-                                   int stride, int dilation, loom_padding padding) {
-  return conv_t(cx, "loom_conv1d_transpose", x, kernel, bias, true, 1, stride, 1, dilation, padding);
+                                   int stride, int dilation, loom_padding padding, int output_padding) {
+  return conv_t(cx, "loom_conv1d_transpose", x, kernel, bias, true, 1, stride, 1, dilation, padding,
+                LOOM_NONE, output_padding);
 }
 
 loom_tensor *loom_conv2d_transpose(loom_ctx *cx, loom_tensor *x, loom_tensor *kernel, loom_tensor *bias,
                                    int stride_h, int stride_w, int dilation_h, int dilation_w,
-                                   loom_padding padding) {
+                                   loom_padding padding, int output_padding_h, int output_padding_w) {
   return conv_t(cx, "loom_conv2d_transpose", x, kernel, bias, false, stride_h, stride_w, dilation_h,
-                dilation_w, padding);
+                dilation_w, padding, output_padding_h, output_padding_w);
 }

@@ -97,9 +97,12 @@ loom_tensor *lm_batch_norm_relu(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma
  * when the window does not fit; *lead (may be NULL) is the padding before the axis,
  * 'same' putting the larger half after it, 'causal' all of it before. */
 int64_t lm_window_out(int64_t len, int64_t span, int64_t stride, loom_padding pad, int *lead);
-/* The output length of a transposed convolution's axis of `len` (Keras' rule, without
- * output_padding): the length whose convolution by the same window gives `len` back. */
-int64_t lm_conv_transpose_len(int64_t len, int64_t span, int64_t stride, loom_padding pad);
+/* The output length of a transposed convolution's axis of `len` (Keras'
+ * deconv_output_length): without output_padding (LOOM_NONE) the length whose convolution
+ * by the same window gives `len` back; with it, (len - 1) * stride + span - 2 * pad +
+ * output_padding, pad being span / 2 for 'same' and 0 for 'valid'. */
+int64_t lm_conv_transpose_len(int64_t len, int64_t span, int64_t stride, loom_padding pad,
+                              int output_padding);
 
 /* bytes of step-arena scratch for an op; NULL with the ctx's error set (naming op) when
  * the arena cannot give them. */

@@ -89,7 +89,8 @@ typedef enum lm_opt_type {
   LM_OPT_ACTIVATION, /* loom_activation; "activation": "relu" */
   LM_OPT_PADDING,    /* loom_padding; "padding": "same" */
   LM_OPT_TUPLE,      /* int[2], one entry per spatial dim; "kernel_size": [3, 3] (an int: all) */
-  LM_OPT_RATE,       /* one int for every spatial dim; "dilation_rate": [2] (entries equal) */
+  LM_OPT_TUPLE_NONE, /* int[2] as LM_OPT_TUPLE, 0 for Keras' None, LOOM_ZERO for an explicit 0;
+                        "output_padding": null or [1, 1] */
   LM_OPT_FLOAT_NONE, /* float, 0 for Keras' None; "max_value": null */
   LM_OPT_AXES,       /* int[LOOM_MAX_RANK - 1], 0-ended; "shared_axes": [1, 2] (null: none) */
   LM_OPT_LAYER,      /* loom_layer *, a wrapped layer; "layer": {"class_name": ..., "config": ...} */

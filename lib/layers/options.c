@@ -76,9 +76,11 @@ cJSON *lm_layer_config(const loom_layer *l) {
         v = cJSON_CreateIntArray(t, dims);
         break;
       }
-      case LM_OPT_RATE: {
-        const int r = int_at(o, p->offset), t[2] = {r, r};
-        v = cJSON_CreateIntArray(t, dims);
+      case LM_OPT_TUPLE_NONE: {
+        int t[2];
+        memcpy(t, at, sizeof t);
+        for (int i = 0; i < 2; ++i) t[i] = t[i] == LOOM_ZERO ? 0 : t[i];
+        v = int_at(o, p->offset) ? cJSON_CreateIntArray(t, dims) : cJSON_CreateNull();
         break;
       }
       case LM_OPT_FLOAT_NONE: {
@@ -233,11 +235,13 @@ static void read_opt(reading *r, const lm_opt *p, const cJSON *v, int dims, void
       memcpy(at, t, sizeof t);
       return;
     }
-    case LM_OPT_RATE: {
+    case LM_OPT_TUPLE_NONE: {
       int t[2] = {0, 0};
-      read_ints(r, p, v, dims, t);
-      if (dims == 2 && t[0] != t[1]) return bad(r, p, "differs between the axes (%d, %d): not supported", t[0], t[1]);
-      memcpy(at, t, sizeof t[0]);
+      if (!cJSON_IsNull(v)) {
+        read_ints(r, p, v, dims, t);
+        for (int i = 0; i < dims; ++i) t[i] = t[i] ? t[i] : LOOM_ZERO;
+      }
+      memcpy(at, t, sizeof t);
       return;
     }
     case LM_OPT_AXES: {

@@ -181,9 +181,13 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   round_trips(g, loom_Dense(g, .units = 7, .activation = LOOM_SOFTMAX, .use_bias = LOOM_NO));
   round_trips(g, loom_Embedding(g, .input_dim = 33, .output_dim = 5));
   round_trips(g, loom_LSTM(g, .units = 3, .return_sequences = true, .go_backwards = true, .unit_forget_bias = LOOM_NO));
-  round_trips(g, loom_Conv1D(g, .filters = 4, .kernel_size = {3}, .dilation_rate = 2, .padding = LOOM_SAME));
+  round_trips(g, loom_Conv1D(g, .filters = 4, .kernel_size = {3}, .dilation_rate = {2}, .padding = LOOM_SAME));
   round_trips(g, loom_Conv2D(g, .filters = 4, .kernel_size = {3, 5}, .strides = {2, 1}, .activation = LOOM_RELU));
-  round_trips(g, loom_Conv2D(g, .filters = 2, .kernel_size = {3}, .dilation_rate = 2, .padding = LOOM_SAME));
+  round_trips(g, loom_Conv2D(g, .filters = 2, .kernel_size = {3}, .dilation_rate = {2}, .padding = LOOM_SAME));
+  round_trips(g, loom_Conv2D(g, .filters = 2, .kernel_size = {3}, .dilation_rate = {2, 3}));
+  round_trips(g, loom_Conv2DTranspose(g, .filters = 2, .kernel_size = {3}, .strides = {2, 3}, .output_padding = {1, 2}));
+  round_trips(g, loom_Conv2DTranspose(g, .filters = 2, .kernel_size = {3}, .strides = {2}, .output_padding = {LOOM_ZERO}));
+  round_trips(g, loom_Conv1DTranspose(g, .filters = 2, .kernel_size = {3}, .strides = {2}, .output_padding = {1}));
   round_trips(g, loom_DepthwiseConv2D(g, .kernel_size = {3}, .depth_multiplier = 2, .strides = {2}));
   round_trips(g, loom_SeparableConv2D(g, .filters = 8, .kernel_size = {3}, .padding = LOOM_SAME));
   round_trips(g, loom_BatchNormalization(g, .momentum = 0.9f, .epsilon = 1e-5f, .center = LOOM_NO));
@@ -320,9 +324,17 @@ Test(registry, keras_spellings_of_tuples_and_absent_keys_take_keras_defaults) {
   cr_assert_eq(l->o.conv.padding, LOOM_VALID);
   cJSON_Delete(c);
   c = cJSON_Parse("{\"filters\": 6, \"kernel_size\": [3, 3], \"dilation_rate\": [2, 1]}");
-  cr_assert_null(lm_layer_from_config(g, &lm_kind_conv2d, c, "conv2", "test"));
-  cr_assert(strstr(loom_last_error(), "layer \"conv2\" (Conv2D): \"dilation_rate\" differs between the axes"), "%s",
-            loom_last_error());
+  l = lm_layer_from_config(g, &lm_kind_conv2d, c, "conv2", "test");
+  cr_assert(l && l->o.conv.dilation_rate[0] == 2 && l->o.conv.dilation_rate[1] == 1, "%s", loom_last_error());
+  cJSON_Delete(c);
+  /* Keras' output_padding: null is None, [0, 0] an explicit 0 */
+  c = cJSON_Parse("{\"filters\": 6, \"kernel_size\": 3, \"strides\": 2, \"output_padding\": null}");
+  l = lm_layer_from_config(g, &lm_kind_conv2d_transpose, c, "ct1", "test");
+  cr_assert(l && l->o.conv.output_padding[0] == 0 && l->o.conv.output_padding[1] == 0, "%s", loom_last_error());
+  cJSON_Delete(c);
+  c = cJSON_Parse("{\"filters\": 6, \"kernel_size\": 3, \"strides\": 2, \"output_padding\": [0, 1]}");
+  l = lm_layer_from_config(g, &lm_kind_conv2d_transpose, c, "ct2", "test");
+  cr_assert(l && l->o.conv.output_padding[0] == LOOM_ZERO && l->o.conv.output_padding[1] == 1, "%s", loom_last_error());
   cJSON_Delete(c);
   c = cJSON_Parse("{\"kernel_size\": [3, 3]}");
   cr_assert_null(lm_layer_from_config(g, &lm_kind_conv2d, c, "conv3", "test"));
@@ -331,6 +343,13 @@ Test(registry, keras_spellings_of_tuples_and_absent_keys_take_keras_defaults) {
   cJSON_Delete(c);
   c = cJSON_Parse("{}");
   cr_assert_null(lm_layer_from_config(g, &lm_kind_input_layer, c, "in", "test"));
+  cJSON_Delete(c);
+  c = cJSON_Parse("{\"filters\": 6, \"kernel_size\": 3, \"strides\": 2, \"output_padding\": [2, 1]}");
+  loom_graph *g2 = loom_graph_new(1); /* a graph keeps its first error */
+  cr_assert_null(lm_layer_from_config(g2, &lm_kind_conv2d_transpose, c, "ct3", "test"));
+  cr_assert(strstr(loom_last_error(), "output_padding 2 on axis 0 must be >= 0 and below the stride (2)"), "%s",
+            loom_last_error());
+  loom_graph_free(g2);
   cJSON_Delete(c);
   /* padding and cropping: an int, (h, w) symmetric, ((top, bottom), (left, right)) */
   static const struct {
@@ -385,7 +404,7 @@ Test(registry, inferred_shapes_are_what_the_ops_make) {
             loom_node *x = loom_Input(g, .shape = {len, 2});
             loom_layer *l = kind == 1 ? loom_MaxPooling1D(g, .pool_size = {k}, .strides = {s}, .padding = (loom_padding)pad)
                                       : loom_Conv1D(g, .filters = 3, .kernel_size = {k}, .strides = {s},
-                                                    .dilation_rate = dil, .padding = (loom_padding)pad);
+                                                    .dilation_rate = {dil}, .padding = (loom_padding)pad);
             loom_node *y = loom_call(l, x);
             const int span = dil * (k - 1) + 1;
             if (!y) { /* only a 'valid' window longer than the input is refused */

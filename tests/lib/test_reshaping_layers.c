@@ -68,17 +68,53 @@ Test(reshaping, each_layer_is_its_op) {
   loom_tensor *kernel = loom_layer_weight(ct, "kernel"), *bias = loom_layer_weight(ct, "bias");
   cr_assert(kernel && bias);
   cr_assert(kernel->shape[0] == 3 && kernel->shape[1] == 3 && kernel->shape[2] == 3 && kernel->shape[3] == 3);
-  same(y, loom_tanh(cx, loom_conv2d_transpose(cx, x4, kernel, bias, 2, 2, 1, 1, LOOM_SAME)), "Conv2DTranspose");
+  same(y, loom_tanh(cx, loom_conv2d_transpose(cx, x4, kernel, bias, 2, 2, 1, 1, LOOM_SAME, LOOM_NONE, LOOM_NONE)), "Conv2DTranspose");
   loom_layer *ct1 = loom_Conv1DTranspose(g, .filters = 5, .kernel_size = {4}, .strides = {3});
   y = run_layer(g, ct1, x3);
   kernel = loom_layer_weight(ct1, "kernel");
   cr_assert(kernel->shape[0] == 4 && kernel->shape[1] == 5 && kernel->shape[2] == 4, "[k, filters, in]");
-  same(y, loom_conv1d_transpose(cx, x3, kernel, loom_layer_weight(ct1, "bias"), 3, 1, LOOM_VALID), "Conv1DTranspose");
+  same(y, loom_conv1d_transpose(cx, x3, kernel, loom_layer_weight(ct1, "bias"), 3, 1, LOOM_VALID, LOOM_NONE), "Conv1DTranspose");
   cr_assert_eq(y->shape[1], 6 * 3 + 1);
-  loom_layer *cc = loom_Conv1D(g, .filters = 2, .kernel_size = {3}, .dilation_rate = 2, .padding = LOOM_CAUSAL);
+  /* output_padding: Keras' (n - 1) * s + span - 2 * pad + p, here (6 - 1) * 3 + 4 + 2 */
+  loom_layer *cto = loom_Conv1DTranspose(g, .filters = 2, .kernel_size = {4}, .strides = {3}, .output_padding = {2});
+  y = run_layer(g, cto, x3);
+  cr_assert_eq(y->shape[1], 21);
+  same(y, loom_conv1d_transpose(cx, x3, loom_layer_weight(cto, "kernel"), loom_layer_weight(cto, "bias"), 3, 1,
+                                LOOM_VALID, 2), "Conv1DTranspose output_padding");
+  loom_layer *cto2 = loom_Conv2DTranspose(g, .filters = 2, .kernel_size = {3}, .strides = {2, 3}, .padding = LOOM_SAME,
+                                          .output_padding = {LOOM_ZERO, 2});
+  y = run_layer(g, cto2, x4);
+  cr_assert(y->shape[1] == (x4->shape[1] - 1) * 2 + 1 && y->shape[2] == (x4->shape[2] - 1) * 3 + 3);
+  same(y, loom_conv2d_transpose(cx, x4, loom_layer_weight(cto2, "kernel"), loom_layer_weight(cto2, "bias"), 2, 3, 1, 1,
+                                LOOM_SAME, 0, 2), "Conv2DTranspose output_padding");
+  /* dilation per axis */
+  loom_layer *cd = loom_Conv2D(g, .filters = 2, .kernel_size = {2}, .dilation_rate = {1, 2}, .padding = LOOM_SAME);
+  y = run_layer(g, cd, x4);
+  same(y, loom_conv2d(cx, x4, loom_layer_weight(cd, "kernel"), loom_layer_weight(cd, "bias"), 1, 1, 1, 2, LOOM_SAME,
+                      LOOM_LINEAR), "Conv2D dilation (1, 2)");
+  loom_layer *cc = loom_Conv1D(g, .filters = 2, .kernel_size = {3}, .dilation_rate = {2}, .padding = LOOM_CAUSAL);
   y = run_layer(g, cc, x3);
   same(y, loom_conv1d(cx, x3, loom_layer_weight(cc, "kernel"), loom_layer_weight(cc, "bias"), 1, 2, LOOM_CAUSAL,
                       LOOM_LINEAR), "Conv1D causal");
+  loom_graph_free(g);
+}
+
+Test(reshaping, output_padding_that_keras_refuses_is_refused_by_name) {
+  loom_graph *g = loom_graph_new(1);
+  loom_node *x = loom_Input(g, .shape = {5, 3});
+  /* an even window, 'same', output_padding 0: 2 * 4 = 8 convolves back to 4, not 5 */
+  cr_assert_null(loom_call(loom_Conv1DTranspose(g, .filters = 2, .kernel_size = {2}, .strides = {2},
+                                                .padding = LOOM_SAME, .output_padding = {LOOM_ZERO}, .name = "up"),
+                           x));
+  cr_assert(strstr(loom_graph_error(g), "up") && strstr(loom_graph_error(g), "not 5"), "%s", loom_graph_error(g));
+  loom_graph_free(g);
+  g = loom_graph_new(1);
+  cr_assert_null(loom_Conv2D(g, .filters = 2, .kernel_size = {3}, .output_padding = {1}, .name = "c"));
+  cr_assert(strstr(loom_graph_error(g), "\"c\": output_padding is for the transposed"), "%s", loom_graph_error(g));
+  loom_graph_free(g);
+  g = loom_graph_new(1);
+  cr_assert_null(loom_Conv2DTranspose(g, .filters = 2, .kernel_size = {3}, .strides = {2}, .output_padding = {0, 1}));
+  cr_assert(strstr(loom_graph_error(g), "for both axes or for none"), "%s", loom_graph_error(g));
   loom_graph_free(g);
 }
 

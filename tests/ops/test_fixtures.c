@@ -199,20 +199,26 @@ Test(torch, conv1d_causal_dilation2) {
   loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
   check(loom_conv1d(cx, t[0], t[1], t[2], 1, 2, LOOM_CAUSAL, LOOM_LINEAR), t, conv_names, 3);
 }
-static void conv_t_case(const char *file, bool one_d, int s, int d, loom_padding padding) {
+static void conv_t_case(const char *file, bool one_d, int s, int d, loom_padding padding, int op) {
   fx_load(file, &fx);
   loom_tensor *t[3] = {in("x"), in("kernel"), in("bias")};
-  check(one_d ? loom_conv1d_transpose(cx, t[0], t[1], t[2], s, d, padding)
-              : loom_conv2d_transpose(cx, t[0], t[1], t[2], s, s, d, d, padding),
+  check(one_d ? loom_conv1d_transpose(cx, t[0], t[1], t[2], s, d, padding, op)
+              : loom_conv2d_transpose(cx, t[0], t[1], t[2], s, s, d, d, padding, op, op),
         t, conv_names, 3);
 }
-Test(torch, conv1d_transpose_valid_stride2) { conv_t_case("conv1d_transpose_valid_stride2", true, 2, 1, LOOM_VALID); }
-Test(torch, conv1d_transpose_same_dilation2) { conv_t_case("conv1d_transpose_same_dilation2", true, 1, 2, LOOM_SAME); }
-Test(torch, conv2d_transpose_same_stride2) { conv_t_case("conv2d_transpose_same_stride2", false, 2, 1, LOOM_SAME); }
+Test(torch, conv1d_transpose_valid_stride2) { conv_t_case("conv1d_transpose_valid_stride2", true, 2, 1, LOOM_VALID, LOOM_NONE); }
+Test(torch, conv1d_transpose_same_dilation2) { conv_t_case("conv1d_transpose_same_dilation2", true, 1, 2, LOOM_SAME, LOOM_NONE); }
+Test(torch, conv2d_transpose_same_stride2) { conv_t_case("conv2d_transpose_same_stride2", false, 2, 1, LOOM_SAME, LOOM_NONE); }
 Test(torch, conv2d_transpose_valid_kernel_smaller_than_stride) {
-  conv_t_case("conv2d_transpose_valid_k2s3", false, 3, 1, LOOM_VALID);
+  conv_t_case("conv2d_transpose_valid_k2s3", false, 3, 1, LOOM_VALID, LOOM_NONE);
 }
-Test(torch, conv2d_transpose_same_kernel4_stride2) { conv_t_case("conv2d_transpose_same_k4s2", false, 2, 1, LOOM_SAME); }
+Test(torch, conv2d_transpose_same_kernel4_stride2) { conv_t_case("conv2d_transpose_same_k4s2", false, 2, 1, LOOM_SAME, LOOM_NONE); }
+/* output_padding given: Keras' (n - 1) * s + span - 2 * pad + p */
+Test(torch, conv1d_transpose_valid_output_padding) {
+  conv_t_case("conv1d_transpose_valid_s3_op2", true, 3, 1, LOOM_VALID, 2);
+}
+Test(torch, conv2d_transpose_same_output_padding) { conv_t_case("conv2d_transpose_same_s2_op1", false, 2, 1, LOOM_SAME, 1); }
+Test(torch, conv2d_transpose_same_output_padding_0) { conv_t_case("conv2d_transpose_same_s3_op0", false, 3, 1, LOOM_SAME, 0); }
 static void resize_case(const char *file) {
   fx_load(file, &fx);
   const char *names[1] = {"x"};

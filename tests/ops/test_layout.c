@@ -143,12 +143,13 @@ typedef struct {
   bool two_d;
   int s, d;
   loom_padding pad;
+  int op; /* output_padding, both axes; 0 here means 0 (LOOM_NONE for None) */
 } conv_t_case;
 
 static loom_tensor *apply_conv_t(loom_ctx *cx, loom_tensor **in, void *user) {
   const conv_t_case *k = user;
-  return k->two_d ? loom_conv2d_transpose(cx, in[0], in[1], in[2], k->s, k->s, k->d, k->d, k->pad)
-                  : loom_conv1d_transpose(cx, in[0], in[1], in[2], k->s, k->d, k->pad);
+  return k->two_d ? loom_conv2d_transpose(cx, in[0], in[1], in[2], k->s, k->s, k->d, k->d, k->pad, k->op, k->op)
+                  : loom_conv1d_transpose(cx, in[0], in[1], in[2], k->s, k->d, k->pad, k->op);
 }
 
 static void check_conv_t(const conv_t_case *k, const int64_t *xs, const int64_t *ks, uint64_t seed) {
@@ -161,19 +162,31 @@ static void check_conv_t(const conv_t_case *k, const int64_t *xs, const int64_t 
 
 Test(layout, conv_transpose_gradients) {
   const int64_t x1[3] = {2, 7, 3}, k1[3] = {3, 1, 3};
-  check_conv_t(&(conv_t_case){false, 2, 1, LOOM_SAME}, x1, k1, 10);
+  check_conv_t(&(conv_t_case){false, 2, 1, LOOM_SAME, LOOM_NONE}, x1, k1, 10);
+  check_conv_t(&(conv_t_case){false, 2, 1, LOOM_SAME, 1}, x1, k1, 11);
   const int64_t x2[3] = {1, 1, 2}, k2[3] = {2, 3, 2};
-  check_conv_t(&(conv_t_case){false, 3, 1, LOOM_VALID}, x2, k2, 20);
+  check_conv_t(&(conv_t_case){false, 3, 1, LOOM_VALID, LOOM_NONE}, x2, k2, 20);
+  check_conv_t(&(conv_t_case){false, 3, 1, LOOM_VALID, 2}, x2, k2, 21);
   const int64_t x3[4] = {1, 3, 2, 2}, k3[4] = {3, 2, 2, 2};
-  check_conv_t(&(conv_t_case){true, 2, 1, LOOM_SAME}, x3, k3, 30);
-  check_conv_t(&(conv_t_case){true, 1, 2, LOOM_VALID}, x3, k3, 40);
+  check_conv_t(&(conv_t_case){true, 2, 1, LOOM_SAME, LOOM_NONE}, x3, k3, 30);
+  check_conv_t(&(conv_t_case){true, 2, 1, LOOM_SAME, 1}, x3, k3, 31);
+  check_conv_t(&(conv_t_case){true, 1, 2, LOOM_VALID, LOOM_NONE}, x3, k3, 40);
   loom_ctx *cx = new_ctx();
   loom_tensor *x = tu_tensor(tu_params, 3, x1, -1, 1, 1), *k = tu_tensor(tu_params, 3, k2, -1, 1, 2);
-  cr_assert_null(loom_conv1d_transpose(cx, x, k, NULL, 1, 1, LOOM_SAME)); /* in 3 vs kernel's 2 */
+  cr_assert_null(loom_conv1d_transpose(cx, x, k, NULL, 1, 1, LOOM_SAME, LOOM_NONE)); /* in 3 vs kernel's 2 */
   cr_assert(strstr(loom_ctx_error(cx), "loom_conv1d_transpose"), "%s", loom_ctx_error(cx));
   loom_ctx_reset(cx);
   k = tu_tensor(tu_params, 3, k1, -1, 1, 3);
-  cr_assert_null(loom_conv1d_transpose(cx, x, k, NULL, 1, 1, LOOM_CAUSAL));
+  cr_assert_null(loom_conv1d_transpose(cx, x, k, NULL, 1, 1, LOOM_CAUSAL, LOOM_NONE));
+  loom_ctx_reset(cx);
+  cr_assert_null(loom_conv1d_transpose(cx, x, k, NULL, 2, 1, LOOM_SAME, 2)); /* not below the stride */
+  cr_assert(strstr(loom_ctx_error(cx), "each must be below its stride"), "%s", loom_ctx_error(cx));
+  loom_ctx_reset(cx);
+  /* an even window, 'same' and output_padding 0: 2 * (7 - 1) = 12 convolves back to 6, not 7 */
+  const int64_t ke[3] = {2, 1, 3};
+  k = tu_tensor(tu_params, 3, ke, -1, 1, 4);
+  cr_assert_null(loom_conv1d_transpose(cx, x, k, NULL, 2, 1, LOOM_SAME, 0));
+  cr_assert(strstr(loom_ctx_error(cx), "does not convolve back"), "%s", loom_ctx_error(cx));
   loom_ctx_free(cx);
 }
 
