@@ -365,6 +365,26 @@ LOOM_API loom_tensor *loom_gru(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, lo
 LOOM_API loom_tensor *loom_simple_rnn(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor *kernel,
                                       loom_tensor *recurrent_kernel, loom_tensor *bias,
                                       const loom_rnn_cfg *cfg);
+/* ConvLSTM2D as Keras defines it: x [batch, steps, rows, cols, in], kernel [kh, kw, in,
+ * 4 filters], recurrent_kernel [kh, kw, filters, 4 filters], bias [4 filters] or NULL,
+ * gates i, f, c, o as loom_lstm's. Each step's gates are conv(x_t, kernel) + bias, the
+ * convolution with cfg's strides, dilation and padding ('valid' or 'same'), plus conv(h,
+ * recurrent_kernel) with 'same' padding and stride 1; h and c are [batch, rows', cols',
+ * filters], rows' and cols' the input convolution's output. cfg->rnn as for loom_lstm
+ * (reset_after and zero_output_for_mask unused), except the dropout masks, which are
+ * Keras' four per gate, the same at every step: input_mask [batch, rows, cols, 4 in],
+ * gate g's input convolution reading x_t times channels [g in, (g + 1) in) of it, and
+ * recurrent_mask [batch, rows', cols', 4 filters] likewise for h_{t-1} in the recurrent
+ * convolution (NULL: none). h0 and c0 NULL: zeros. Returns the last h, or every h [batch,
+ * steps, rows', cols', filters] with return_sequences; c_last as loom_lstm's. */
+typedef struct loom_conv_lstm_cfg {
+  loom_rnn_cfg rnn;
+  int strides[2], dilation[2]; /* >= 1 */
+  loom_padding padding;
+} loom_conv_lstm_cfg;
+LOOM_API loom_tensor *loom_conv_lstm2d(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loom_tensor *c0,
+                                       loom_tensor *kernel, loom_tensor *recurrent_kernel, loom_tensor *bias,
+                                       const loom_conv_lstm_cfg *cfg, loom_tensor **c_last);
 /* The last step of a sequence: x [batch, steps, ...] -> [batch, ...] (a recurrent layer's
  * state when it returns sequences). */
 LOOM_API loom_tensor *loom_last_step(loom_ctx *cx, loom_tensor *x);

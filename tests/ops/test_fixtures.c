@@ -252,3 +252,28 @@ static void bidir_masked_case(const char *file, bool lstm, bool seq) {
 }
 Test(torch, bidirectional_lstm_masked_sequences) { bidir_masked_case("bidir_lstm_masked_seq", true, true); }
 Test(torch, bidirectional_gru_masked_last_states) { bidir_masked_case("bidir_gru_masked_last", false, false); }
+
+/* ConvLSTM2D against the cell written with PyTorch's conv2d: 'same' sequences, 'valid'
+ * with strides backwards from given states, dilation with an even kernel and Keras 2's
+ * hard_sigmoid */
+static void conv_lstm_case(const char *file, const loom_conv_lstm_cfg *cfg, bool states) {
+  fx_load(file, &fx);
+  const char *names[6] = {"x", "kernel", "recurrent_kernel", "bias", "h0", "c0"};
+  loom_tensor *t[6] = {in("x"), in("kernel"), in("recurrent_kernel"), in("bias"), states ? in("h0") : NULL,
+                       states ? in("c0") : NULL};
+  check(loom_conv_lstm2d(cx, t[0], t[4], t[5], t[1], t[2], t[3], cfg, NULL), t, names, states ? 6 : 4);
+}
+Test(torch, conv_lstm2d_same_sequences) {
+  conv_lstm_case("conv_lstm2d_same_seq", &(loom_conv_lstm_cfg){.rnn = {.return_sequences = true}, .padding = LOOM_SAME},
+                 false);
+}
+Test(torch, conv_lstm2d_valid_strided_backwards_from_states) {
+  conv_lstm_case("conv_lstm2d_valid_s2_back_states",
+                 &(loom_conv_lstm_cfg){.rnn = {.go_backwards = true}, .strides = {2, 2}, .padding = LOOM_VALID}, true);
+}
+Test(torch, conv_lstm2d_dilated_even_kernel_hard_sigmoid) {
+  conv_lstm_case("conv_lstm2d_dilated_same_hard_sigmoid",
+                 &(loom_conv_lstm_cfg){.rnn = {LOOM_TANH, LOOM_HARD_SIGMOID, .return_sequences = true},
+                                       .strides = {1, 1}, .dilation = {2, 1}, .padding = LOOM_SAME},
+                 false);
+}
