@@ -556,6 +556,25 @@ typedef struct loom_rnn_opts {
   const char *name;
 } loom_rnn_opts;
 typedef loom_rnn_opts loom_lstm_opts;
+/* ConvLSTM2D (channels-last): [batch, steps, rows, cols, channels] -> the last h [batch,
+ * rows', cols', filters], or every h with return_sequences; rows' and cols' are the input
+ * convolution's (kernel_size, strides, dilation_rate, padding 'valid' or 'same' as
+ * Conv2D), the recurrent convolution being 'same' with stride 1. Weights kernel [kh, kw,
+ * channels, 4 filters], recurrent_kernel [kh, kw, filters, 4 filters], bias [4 filters],
+ * gates i, f, c, o; the rest as LSTM (activation tanh, recurrent_activation sigmoid,
+ * unit_forget_bias, return_state's h and c, go_backwards, initial states [x, h, c], a
+ * step mask; dropout and recurrent_dropout with Keras' four masks per gate). */
+typedef struct loom_conv_lstm_opts {
+  LOOM_OPTS_HEAD;
+  int filters;
+  int kernel_size[2], strides[2], dilation_rate[2];
+  loom_padding padding;
+  loom_activation activation, recurrent_activation;
+  bool return_sequences, return_state, go_backwards;
+  float dropout, recurrent_dropout;
+  loom_flag use_bias, unit_forget_bias;
+  const char *name;
+} loom_conv_lstm_opts;
 /* TimeDistributed(layer): `layer` applied to every step of [batch, steps, ...] (Keras
  * keeps the layer itself: its weights are the wrapper's, under their own names). The
  * layer must not have been called, and cannot be called on its own afterwards. */
@@ -675,6 +694,7 @@ LOOM_API loom_layer *loom_layer_embedding(loom_graph *g, const loom_embedding_op
 LOOM_API loom_layer *loom_layer_lstm(loom_graph *g, const loom_lstm_opts *o);
 LOOM_API loom_layer *loom_layer_gru(loom_graph *g, const loom_rnn_opts *o);
 LOOM_API loom_layer *loom_layer_simple_rnn(loom_graph *g, const loom_rnn_opts *o);
+LOOM_API loom_layer *loom_layer_conv_lstm2d(loom_graph *g, const loom_conv_lstm_opts *o);
 LOOM_API loom_layer *loom_layer_time_distributed(loom_graph *g, const loom_time_distributed_opts *o);
 LOOM_API loom_layer *loom_layer_bidirectional(loom_graph *g, const loom_bidirectional_opts *o);
 LOOM_API loom_layer *loom_layer_conv1d(loom_graph *g, const loom_conv_opts *o);
@@ -765,6 +785,7 @@ LOOM_API loom_layer *loom_layer_concatenate(loom_graph *g, const loom_layer_opts
 #define loom_Activation(g, ...) loom_layer_activation(g, LOOM_OPTS_(loom_layer_opts, __VA_ARGS__))
 #define loom_GRU(g, ...) loom_layer_gru(g, LOOM_OPTS_(loom_rnn_opts, __VA_ARGS__))
 #define loom_SimpleRNN(g, ...) loom_layer_simple_rnn(g, LOOM_OPTS_(loom_rnn_opts, __VA_ARGS__))
+#define loom_ConvLSTM2D(g, ...) loom_layer_conv_lstm2d(g, LOOM_OPTS_(loom_conv_lstm_opts, __VA_ARGS__))
 #define loom_TimeDistributed(g, ...) \
   loom_layer_time_distributed(g, LOOM_OPTS_(loom_time_distributed_opts, __VA_ARGS__))
 #define loom_Bidirectional(g, ...) loom_layer_bidirectional(g, LOOM_OPTS_(loom_bidirectional_opts, __VA_ARGS__))

@@ -101,6 +101,7 @@ struct loom_layer {
     loom_batch_norm_opts bn;
     loom_activation_layer_opts act;
     loom_rnn_opts rnn;
+    loom_conv_lstm_opts conv_lstm;
     loom_time_distributed_opts td;
     loom_bidirectional_opts bidir;
     loom_reshaping_opts reshaping;

@@ -55,7 +55,8 @@ void lm_init_glorot_uniform(loom_layer *l, loom_tensor *w, double fan_in, double
 int lm_init_orthogonal(loom_layer *l, loom_tensor *w) {
   if (l->g->loading) return LOOM_OK;
   lm_rng *r = &l->g->rng;
-  const size_t rows = (size_t)w->shape[0], cols = (size_t)(w->size / w->shape[0]);
+  /* Keras' Orthogonal: a [prod(shape[:-1]), shape[-1]] matrix */
+  const size_t cols = (size_t)w->shape[w->rank - 1], rows = (size_t)(w->size / w->shape[w->rank - 1]);
   const size_t tall = rows > cols ? rows : cols, narrow = rows > cols ? cols : rows;
   double *q = malloc(tall * narrow * sizeof *q); /* column j at q + j * tall */
   if (!q) return LOOM_ENOMEM;

@@ -37,6 +37,7 @@
   X(LSTM, lstm)                                                        \
   X(GRU, gru)                                                          \
   X(SIMPLE_RNN, simple_rnn)                                            \
+  X(CONV_LSTM2D, conv_lstm2d)                                          \
   X(CONV1D, conv1d)                                                    \
   X(CONV2D, conv2d)                                                    \
   X(CONV1D_TRANSPOSE, conv1d_transpose)                                \

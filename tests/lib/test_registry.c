@@ -237,6 +237,11 @@ Test(registry, every_kind_config_reads_back_the_same_layer) {
   round_trips(g, loom_LSTM(g, .units = 3, .dropout = 0.25f, .recurrent_dropout = 0.125f));
   round_trips(g, loom_GRU(g, .units = 3, .dropout = 0.5f));
   round_trips(g, loom_Dot(g, .axes = {2, 1}, .normalize = true));
+  round_trips(g, loom_ConvLSTM2D(g, .filters = 4, .kernel_size = {3}));
+  round_trips(g, loom_ConvLSTM2D(g, .filters = 2, .kernel_size = {3, 2}, .dilation_rate = {2, 1}, .padding = LOOM_SAME,
+                                 .recurrent_activation = LOOM_HARD_SIGMOID, .return_sequences = true,
+                                 .return_state = true, .go_backwards = true, .dropout = 0.25f,
+                                 .unit_forget_bias = LOOM_NO));
   loom_graph_free(g);
 }
 

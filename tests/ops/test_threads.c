@@ -90,3 +90,56 @@ Test(threads, conv_pool_lstm_dense_step_is_bitwise_reproducible) {
   free(a.grads);
   free(b.grads);
 }
+
+/* The recurrent ops, forward and backward, at 1 and 2 threads: GRU in both variants (its
+ * fused kernels split the batch), SimpleRNN, and ConvLSTM2D (its convolutions split). */
+enum { REC_GRU, REC_GRU_BEFORE, REC_SIMPLE, REC_CONV_LSTM, REC_KINDS };
+
+static net_run run_recurrent(int kind, int threads) {
+  cr_assert_eq(loom_set_num_threads(threads), LOOM_OK);
+  loom_arena *p = loom_arena_new(NULL);
+  const int64_t g = kind == REC_SIMPLE ? 1 : 3, u = 48;
+  const int64_t sx[3] = {64, 12, 20}, sk[2] = {20, g * u}, sr[2] = {u, g * u}, sb1[1] = {g * u}, sb2[2] = {2, g * u};
+  const int64_t cx5[5] = {8, 3, 12, 10, 3}, ck[4] = {3, 3, 3, 32}, cr[4] = {3, 3, 8, 32}, cb[1] = {32};
+  const bool conv = kind == REC_CONV_LSTM;
+  loom_tensor *x = conv ? tu_tensor(p, 5, cx5, -1, 1, 1) : tu_tensor(p, 3, sx, -1, 1, 1);
+  loom_tensor *w[3] = {conv ? tu_tensor(p, 4, ck, -0.3f, 0.3f, 2) : tu_tensor(p, 2, sk, -0.3f, 0.3f, 2),
+                       conv ? tu_tensor(p, 4, cr, -0.3f, 0.3f, 3) : tu_tensor(p, 2, sr, -0.3f, 0.3f, 3),
+                       conv ? tu_tensor(p, 1, cb, -0.1f, 0.1f, 4)
+                       : kind == REC_GRU ? tu_tensor(p, 2, sb2, -0.1f, 0.1f, 4)
+                                         : tu_tensor(p, 1, sb1, -0.1f, 0.1f, 4)};
+  for (int i = 0; i < 3; ++i) loom_tensor_set_requires_grad(w[i], true);
+  loom_tensor_set_requires_grad(x, true);
+  loom_ctx *cx = loom_ctx_new(NULL);
+  loom_ctx_set_training(cx, true);
+  const loom_rnn_cfg cfg = {.return_sequences = true, .reset_after = kind == REC_GRU};
+  loom_tensor *h = kind == REC_SIMPLE ? loom_simple_rnn(cx, x, NULL, w[0], w[1], w[2], &cfg)
+                   : conv ? loom_conv_lstm2d(cx, x, NULL, NULL, w[0], w[1], w[2],
+                                             &(loom_conv_lstm_cfg){.rnn = cfg, .padding = LOOM_SAME}, NULL)
+                          : loom_gru(cx, x, NULL, w[0], w[1], w[2], &cfg);
+  loom_tensor *loss = loom_mean(cx, loom_mul(cx, h, h));
+  cr_assert_eq(loom_backward(cx, loss), LOOM_OK, "%s", loom_ctx_error(cx));
+  net_run r = {loom_tensor_f32(loss)[0], NULL, (size_t)x->size};
+  for (int i = 0; i < 3; ++i) r.n += (size_t)w[i]->size;
+  r.grads = malloc(r.n * sizeof(float));
+  memcpy(r.grads, x->grad, (size_t)x->size * sizeof(float));
+  size_t at = (size_t)x->size;
+  for (int i = 0; i < 3; ++i) {
+    memcpy(r.grads + at, w[i]->grad, (size_t)w[i]->size * sizeof(float));
+    at += (size_t)w[i]->size;
+  }
+  loom_ctx_free(cx);
+  loom_arena_free(p);
+  return r;
+}
+
+Test(threads, recurrent_ops_are_bitwise_reproducible) {
+  static const char *names[REC_KINDS] = {"GRU", "GRU reset_after=False", "SimpleRNN", "ConvLSTM2D"};
+  for (int k = 0; k < REC_KINDS; ++k) {
+    net_run a = run_recurrent(k, 1), b = run_recurrent(k, 2);
+    cr_assert(memcmp(&a.loss, &b.loss, sizeof a.loss) == 0, "%s: loss %.9g vs %.9g", names[k], a.loss, b.loss);
+    cr_assert(memcmp(a.grads, b.grads, a.n * sizeof(float)) == 0, "%s: gradients differ", names[k]);
+    free(a.grads);
+    free(b.grads);
+  }
+}
