@@ -9,6 +9,24 @@
  * Three floors: SIMD dispatch, threads and SGEMM; the arena, the tensor, the autograd
  * tape and the differentiable ops; and over them the Keras-style model API (graph,
  * Input, layers, Model, summary, compile, fit, evaluate, predict).
+ *
+ * What loom keeps of what it is given (and what the caller may free when a call returns):
+ * - Strings are copied wherever loom keeps them: a layer's, input's or model's `name`,
+ *   compile's loss and metric names (by position or by output name), the names given in
+ *   x_by_name / y_by_name, file paths. Any string may be freed after the call.
+ * - Option structs are read during the call and copied into the object they make; the
+ *   pointers inside them are what the call keeps: a wrapped layer (TimeDistributed,
+ *   Bidirectional's layer and backward_layer) becomes the wrapper's, and the tensors of
+ *   loom_fit / loom_evaluate / loom_predict (x, y, validation_data) are read during the
+ *   call alone. fit's `out` stream, on_epoch_end and `user` are used until fit returns.
+ * - The graph owns every layer, node, model and weight made in it, and loom_graph_free
+ *   frees them all; a model loaded from a file comes with its own graph
+ *   (loom_graph_free(loom_model_graph(m))). Weights live in the graph, a step's tensors
+ *   in the ctx's arena (until loom_ctx_reset), predictions in the arena the caller passes.
+ * - loom_tensor_new / loom_tensor_from allocate in the arena given (loom_tensor_from
+ *   copies the data); an arena's tensors live until loom_arena_free.
+ * - A loom_history belongs to the model and is replaced by its next fit; loom_last_error()
+ *   and the *_error strings hold until the next failing call on that thread or object.
  */
 #ifndef LOOM_H
 #define LOOM_H
@@ -60,7 +78,7 @@ LOOM_API const char *loom_simd_target(void);
  * LOOM_EUNSUPPORTED if this CPU or build lacks it. loom keeps its own choice: other
  * users of Highway in the process are not affected. Not thread-safe: call it while no
  * other thread runs loom code. */
-LOOM_API int loom_simd_force(const char *name);
+LOOM_API loom_status loom_simd_force(const char *name);
 /* Space-separated names of the targets this CPU and build can run, best first.
  * Returns the number of targets; writes at most cap bytes (always NUL-terminated). */
 LOOM_API int loom_simd_available(char *buf, size_t cap);
@@ -68,7 +86,7 @@ LOOM_API int loom_simd_available(char *buf, size_t cap);
 /* Threads used by the kernels (OpenMP). Default: omp_get_max_threads(), which honours
  * OMP_NUM_THREADS. Results never depend on this number: no reduction is split in a way
  * that depends on the thread count. */
-LOOM_API int loom_set_num_threads(int n);
+LOOM_API loom_status loom_set_num_threads(int n);
 LOOM_API int loom_get_num_threads(void);
 
 /* ---------------------------------------------------------------- matrix multiply */
@@ -79,9 +97,9 @@ LOOM_API int loom_get_num_threads(void);
  * ldc >= n. beta == 0 means C is not read (NaN in C does not reach the result); m, n or
  * k == 0 is valid. Bad arguments return LOOM_EINVAL and touch nothing. Threaded; the
  * result is bitwise the same for any thread count. */
-LOOM_API int loom_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                        const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                        float *c, int64_t ldc);
+LOOM_API loom_status loom_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                                const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                                float *c, int64_t ldc);
 
 /* ---------------------------------------------------------------- arena */
 
@@ -138,7 +156,7 @@ LOOM_API loom_tensor *loom_tensor_from(loom_arena *arena, loom_dtype dtype, int 
 LOOM_API float *loom_tensor_f32(const loom_tensor *t);
 LOOM_API int32_t *loom_tensor_i32(const loom_tensor *t);
 /* Mark a tensor (a weight, an input) as one whose gradient backward must compute. */
-LOOM_API int loom_tensor_set_requires_grad(loom_tensor *t, bool on);
+LOOM_API loom_status loom_tensor_set_requires_grad(loom_tensor *t, bool on);
 
 /* ---------------------------------------------------------------- context and tape */
 
@@ -151,22 +169,22 @@ typedef struct loom_ctx loom_ctx;
 
 LOOM_API loom_ctx *loom_ctx_new(loom_arena *scratch); /* NULL: the ctx makes its own */
 LOOM_API void loom_ctx_free(loom_ctx *cx);
-LOOM_API int loom_ctx_set_training(loom_ctx *cx, bool training);
+LOOM_API loom_status loom_ctx_set_training(loom_ctx *cx, bool training);
 LOOM_API bool loom_ctx_training(const loom_ctx *cx);
 /* Start a new step: forget the tape and every gradient it reached, reset the step arena
  * (tensors made by ops in this ctx become invalid) and clear the error. */
-LOOM_API int loom_ctx_reset(loom_ctx *cx);
+LOOM_API loom_status loom_ctx_reset(loom_ctx *cx);
 LOOM_API size_t loom_ctx_tape_length(const loom_ctx *cx);
 LOOM_API loom_arena *loom_ctx_arena(loom_ctx *cx);
 /* The first error of this step ("" if none) and its status. */
 LOOM_API const char *loom_ctx_error(const loom_ctx *cx);
-LOOM_API int loom_ctx_status(const loom_ctx *cx);
+LOOM_API loom_status loom_ctx_status(const loom_ctx *cx);
 
 /* Reverse pass from a scalar loss (size 1): fills grad of every tensor that requires a
  * gradient and that the loss depends on; a tensor used several times gets the sum. */
-LOOM_API int loom_backward(loom_ctx *cx, loom_tensor *loss);
+LOOM_API loom_status loom_backward(loom_ctx *cx, loom_tensor *loss);
 /* The same from any tensor, with its gradient given (out->size floats). */
-LOOM_API int loom_backward_from(loom_ctx *cx, loom_tensor *out, const float *out_grad);
+LOOM_API loom_status loom_backward_from(loom_ctx *cx, loom_tensor *out, const float *out_grad);
 
 /* ---------------------------------------------------------------- ops
  * Outputs live in the ctx's step arena. A NULL input gives a NULL output, so an error
@@ -307,15 +325,14 @@ LOOM_API loom_tensor *loom_depthwise_conv2d(loom_ctx *cx, loom_tensor *x, loom_t
                                             loom_tensor *bias, int stride_h, int stride_w,
                                             loom_padding padding, loom_activation act);
 
-/* Batch normalisation over the last axis, as Keras' BatchNormalization(axis=-1):
- * training normalises with the batch's mean and biased variance and moves the moving
- * statistics in place (moving -= (moving - batch) * (1 - momentum)); otherwise the
- * moving statistics normalise and nothing changes. gamma and beta may be NULL (scale /
- * center off). */
+/* Batch normalisation over the last axis, as Keras' BatchNormalization(axis=-1): a
+ * training ctx (loom_ctx_set_training) normalises with the batch's mean and biased
+ * variance and moves the moving statistics in place (moving -= (moving - batch) * (1 -
+ * momentum)); otherwise the moving statistics normalise and nothing changes. gamma and
+ * beta may be NULL (scale / center off). */
 LOOM_API loom_tensor *loom_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma,
                                       loom_tensor *beta, loom_tensor *moving_mean,
-                                      loom_tensor *moving_variance, float momentum, float epsilon,
-                                      bool training);
+                                      loom_tensor *moving_variance, float momentum, float epsilon);
 
 /* The recurrent layers' settings (Keras' names): the cell activation (tanh) and the gates'
  * (sigmoid), any elementwise loom_activation (LOOM_ACTIVATION_DEFAULT: those defaults); return_sequences and go_backwards as
@@ -479,7 +496,7 @@ typedef enum loom_flag { LOOM_DEFAULT = 0, LOOM_YES = 1, LOOM_NO = 2 } loom_flag
 LOOM_API loom_graph *loom_graph_new(uint64_t seed);
 LOOM_API void loom_graph_free(loom_graph *g);
 LOOM_API const char *loom_graph_error(const loom_graph *g);
-LOOM_API int loom_graph_status(const loom_graph *g);
+LOOM_API loom_status loom_graph_status(const loom_graph *g);
 /* Forget the graph's error so that building can go on. */
 LOOM_API void loom_graph_clear_error(loom_graph *g);
 
@@ -893,8 +910,8 @@ LOOM_API loom_model *loom_sequential(loom_graph *g, const loom_sequential_opts *
 /* Keras' model.add(layer) and model.pop() on a Sequential model not yet compiled nor used
  * as a layer; LOOM_OK, or an error naming the model (and the layer) that leaves it as it
  * was. pop removes the last layer (not the Input). */
-LOOM_API int loom_sequential_add(loom_model *m, loom_layer *layer);
-LOOM_API int loom_sequential_pop(loom_model *m);
+LOOM_API loom_status loom_sequential_add(loom_model *m, loom_layer *layer);
+LOOM_API loom_status loom_sequential_pop(loom_model *m);
 LOOM_API loom_model *loom_xception(loom_graph *g, const loom_xception_opts *o);
 #define loom_Xception(g, ...) loom_xception(g, LOOM_OPTS_(loom_xception_opts, __VA_ARGS__))
 /* The model as a layer: calling it on new nodes shares its weights. */
@@ -907,7 +924,7 @@ LOOM_API const char *loom_model_output_name(const loom_model *m, int i);
 /* Parameters: all, or the trainable ones only. */
 LOOM_API int64_t loom_model_count_params(const loom_model *m, bool trainable_only);
 /* model.summary() as tf.keras 2 prints it. */
-LOOM_API int loom_model_summary(const loom_model *m, FILE *out);
+LOOM_API loom_status loom_model_summary(const loom_model *m, FILE *out);
 
 /* compile(). The optimiser's zero fields take Keras' defaults: RMSprop lr 1e-3, rho 0.9,
  * eps 1e-7; SGD lr 0.01, momentum 0; Adam lr 1e-3, beta_1 0.9, beta_2 0.999, eps 1e-7. */
@@ -940,7 +957,7 @@ typedef struct loom_compile_opts {
   const char *metrics[8];                     /* for every output */
   loom_named_str metric_by_name[LOOM_MAX_IO]; /* {output name, metric} */
 } loom_compile_opts;
-LOOM_API int loom_model_compile(loom_model *m, const loom_compile_opts *o);
+LOOM_API loom_status loom_model_compile(loom_model *m, const loom_compile_opts *o);
 #define loom_compile(m, ...) loom_model_compile(m, LOOM_OPTS_(loom_compile_opts, __VA_ARGS__))
 
 /* Data for fit / evaluate / predict: x and y by position (Keras' lists) or by the name of
@@ -1006,8 +1023,8 @@ LOOM_API int loom_model_num_metrics(const loom_model *m);
 LOOM_API const char *loom_model_metric_name(const loom_model *m, int i);
 /* predict(): one tensor per output in `arena`, samples on the first axis; records no
  * tape; y is not needed. */
-LOOM_API int loom_model_predict(loom_model *m, const loom_eval_opts *o, loom_arena *arena,
-                                loom_tensor **outputs);
+LOOM_API loom_status loom_model_predict(loom_model *m, const loom_eval_opts *o, loom_arena *arena,
+                                        loom_tensor **outputs);
 #define loom_predict(m, arena, outputs, ...) \
   loom_model_predict(m, LOOM_OPTS_(loom_eval_opts, __VA_ARGS__), arena, outputs)
 
@@ -1023,7 +1040,7 @@ typedef struct loom_save_opts {
   LOOM_OPTS_HEAD;
   loom_flag include_optimizer;
 } loom_save_opts;
-LOOM_API int loom_model_save(loom_model *m, const char *path, const loom_save_opts *o);
+LOOM_API loom_status loom_model_save(loom_model *m, const char *path, const loom_save_opts *o);
 #define loom_save(m, path, ...) loom_model_save(m, path, LOOM_OPTS_(loom_save_opts, __VA_ARGS__))
 /* A new graph holding the saved model (free it with loom_graph_free(loom_model_graph(m)));
  * NULL and loom_last_error() for a missing, truncated, corrupt or hostile file: every
@@ -1036,8 +1053,8 @@ LOOM_API loom_model *loom_model_load_buffer(const void *buf, size_t size);
 LOOM_API loom_graph *loom_model_graph(loom_model *m);
 /* Weights alone, matched by layer/weight name; any name, shape or count that differs is
  * an error and nothing is changed. */
-LOOM_API int loom_save_weights(loom_model *m, const char *path);
-LOOM_API int loom_load_weights(loom_model *m, const char *path);
+LOOM_API loom_status loom_save_weights(loom_model *m, const char *path);
+LOOM_API loom_status loom_load_weights(loom_model *m, const char *path);
 
 /* Files of named tensors (safetensors; what `loom predict` takes as data and writes as
  * predictions). save: n tensors under their names (unique, non-empty), written through a
@@ -1045,7 +1062,7 @@ LOOM_API int loom_load_weights(loom_model *m, const char *path);
  * in its order, copied into `arena` with its name (both live as long as the arena's
  * contents); at most cap written to out; returns the number the file holds, or a
  * negative status (a bad file is refused as loom_model_load refuses one). */
-LOOM_API int loom_tensors_save(const char *path, int n, const loom_named_tensor *tensors);
+LOOM_API loom_status loom_tensors_save(const char *path, int n, const loom_named_tensor *tensors);
 LOOM_API int loom_tensors_load(const char *path, loom_arena *arena, loom_named_tensor *out, int cap);
 
 /* keras.utils.to_categorical: i32 ids of any shape -> f32 one-hot [..., classes]. */

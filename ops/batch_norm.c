@@ -129,7 +129,14 @@ static loom_tensor *batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma,
 
 loom_tensor *loom_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, loom_tensor *beta,
                              loom_tensor *moving_mean, loom_tensor *moving_variance, float momentum,
-                             float epsilon, bool training) {
+                             float epsilon) {
+  return batch_norm(cx, x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, loom_ctx_training(cx),
+                    false);
+}
+
+loom_tensor *lm_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, loom_tensor *beta,
+                           loom_tensor *moving_mean, loom_tensor *moving_variance, float momentum, float epsilon,
+                           bool training) {
   return batch_norm(cx, x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, training, false);
 }
 

@@ -30,7 +30,7 @@ void loom_ctx_free(loom_ctx *cx) {
   free(cx);
 }
 
-int loom_ctx_set_training(loom_ctx *cx, bool training) {
+loom_status loom_ctx_set_training(loom_ctx *cx, bool training) {
   if (!cx) return lm_error(LOOM_EINVAL, "loom_ctx_set_training", "ctx is NULL");
   cx->training = training;
   return LOOM_OK;
@@ -38,7 +38,7 @@ int loom_ctx_set_training(loom_ctx *cx, bool training) {
 
 bool loom_ctx_training(const loom_ctx *cx) { return cx && cx->training; }
 
-int loom_ctx_reset(loom_ctx *cx) {
+loom_status loom_ctx_reset(loom_ctx *cx) {
   if (!cx) return lm_error(LOOM_EINVAL, "loom_ctx_reset", "ctx is NULL");
   lm_tape_forget(cx);
   loom_arena_reset(cx->arena);
@@ -50,7 +50,7 @@ int loom_ctx_reset(loom_ctx *cx) {
 size_t loom_ctx_tape_length(const loom_ctx *cx) { return cx ? cx->tape_len : 0; }
 loom_arena *loom_ctx_arena(loom_ctx *cx) { return cx ? cx->arena : NULL; }
 const char *loom_ctx_error(const loom_ctx *cx) { return cx ? cx->err : "ctx is NULL"; }
-int loom_ctx_status(const loom_ctx *cx) { return cx ? cx->status : LOOM_EINVAL; }
+loom_status loom_ctx_status(const loom_ctx *cx) { return cx ? cx->status : LOOM_EINVAL; }
 
 int lm_fail(loom_ctx *cx, int status, const char *op, const char *fmt, ...) {
   va_list ap;

@@ -86,6 +86,11 @@ loom_tensor *lm_record(loom_ctx *cx, const char *op, lm_backward_fn backward, lo
 /* Forget the tape and the gradients it reached (loom_ctx_reset). */
 void lm_tape_forget(loom_ctx *cx);
 
+/* loom_batch_norm with the mode given rather than the ctx's: a BatchNormalization in
+ * inference mode inside a training step (a frozen one) records its gradient too. */
+loom_tensor *lm_batch_norm(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, loom_tensor *beta,
+                           loom_tensor *moving_mean, loom_tensor *moving_variance, float momentum, float epsilon,
+                           bool training);
 /* relu(loom_batch_norm(...)) in one pass and one tensor (a BatchNormalization whose
  * output only a ReLU reads; lib runs it so in training and where it cannot fold). */
 loom_tensor *lm_batch_norm_relu(loom_ctx *cx, loom_tensor *x, loom_tensor *gamma, loom_tensor *beta,

@@ -68,7 +68,7 @@ static bool hand_on(loom_ctx *cx, loom_tensor *t) {
   return true;
 }
 
-int loom_backward_from(loom_ctx *cx, loom_tensor *out, const float *out_grad) {
+loom_status loom_backward_from(loom_ctx *cx, loom_tensor *out, const float *out_grad) {
   static const char op[] = "loom_backward";
   if (!cx) return lm_error(LOOM_EINVAL, op, "ctx is NULL");
   if (cx->status != LOOM_OK) return lm_error(cx->status, op, "the step failed earlier: %s", cx->err);
@@ -98,7 +98,7 @@ int loom_backward_from(loom_ctx *cx, loom_tensor *out, const float *out_grad) {
   return LOOM_OK;
 }
 
-int loom_backward(loom_ctx *cx, loom_tensor *loss) {
+loom_status loom_backward(loom_ctx *cx, loom_tensor *loss) {
   if (cx && loss && loss->size != 1) {
     char s[64];
     return lm_fail(cx, LOOM_ESHAPE, "loom_backward",

@@ -75,7 +75,7 @@ int32_t *loom_tensor_i32(const loom_tensor *t) {
   return t && t->dtype == LOOM_I32 ? (int32_t *)t->data : NULL;
 }
 
-int loom_tensor_set_requires_grad(loom_tensor *t, bool on) {
+loom_status loom_tensor_set_requires_grad(loom_tensor *t, bool on) {
   if (!t) return lm_error(LOOM_EINVAL, "loom_tensor_set_requires_grad", "tensor is NULL");
   if (on && t->dtype != LOOM_F32)
     return lm_error(LOOM_EDTYPE, "loom_tensor_set_requires_grad",

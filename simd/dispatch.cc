@@ -116,9 +116,9 @@ const char* loom_simd_target(void) {
   return "unknown";
 }
 
-int loom_simd_force(const char* name) {
+loom_status loom_simd_force(const char* name) {
   lm_simd_init();
-  return Force(name);
+  return static_cast<loom_status>(Force(name));
 }
 
 int loom_simd_available(char* buf, size_t cap) {

@@ -6,9 +6,9 @@
 
 static int64_t max1(int64_t v) { return v > 1 ? v : 1; }
 
-int loom_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-               int64_t ldc) {
+loom_status loom_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                       int64_t ldc) {
   if (m < 0 || n < 0 || k < 0)
     return lm_error(LOOM_EINVAL, WHERE, "negative size: m=%lld n=%lld k=%lld", (long long)m,
                     (long long)n, (long long)k);

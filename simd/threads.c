@@ -10,7 +10,7 @@
 
 static atomic_int num_threads; /* 0 = not set: use omp_get_max_threads() */
 
-int loom_set_num_threads(int n) {
+loom_status loom_set_num_threads(int n) {
   if (n < 1)
     return lm_error(LOOM_EINVAL, "loom_set_num_threads", "n must be >= 1, got %d", n);
   atomic_store(&num_threads, n);

@@ -39,7 +39,7 @@ void loom_graph_free(loom_graph *g) {
 }
 
 const char *loom_graph_error(const loom_graph *g) { return g ? g->err : "graph is NULL"; }
-int loom_graph_status(const loom_graph *g) { return g ? g->status : LOOM_EINVAL; }
+loom_status loom_graph_status(const loom_graph *g) { return g ? g->status : LOOM_EINVAL; }
 void loom_graph_clear_error(loom_graph *g) {
   if (g) g->status = LOOM_OK, g->err[0] = '\0';
 }

@@ -44,7 +44,7 @@ static int changeable(loom_model *m, const char *what) {
   return LOOM_OK;
 }
 
-int loom_sequential_add(loom_model *m, loom_layer *layer) {
+loom_status loom_sequential_add(loom_model *m, loom_layer *layer) {
   static const char what[] = "loom_sequential_add";
   const int st = changeable(m, what);
   if (st) return st;
@@ -60,7 +60,7 @@ int loom_sequential_add(loom_model *m, loom_layer *layer) {
   return LOOM_OK;
 }
 
-int loom_sequential_pop(loom_model *m) {
+loom_status loom_sequential_pop(loom_model *m) {
   static const char what[] = "loom_sequential_pop";
   const int st = changeable(m, what);
   if (st) return st;

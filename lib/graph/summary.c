@@ -57,7 +57,7 @@ static const char *output_shape(const loom_layer *l, char *buf, size_t cap) {
 /* Keras' node_index: a model has its own node 0, so its calls count from 1. */
 static int node_index(const lm_call *c) { return c->index + (c->layer->model ? 1 : 0); }
 
-int loom_model_summary(const loom_model *m, FILE *f) {
+loom_status loom_model_summary(const loom_model *m, FILE *f) {
   if (!m || !f) return lm_error(LOOM_EINVAL, "loom_model_summary", "model or file is NULL");
   const bool seq = m->sequential_like;
   const int width = seq ? 65 : 98;

@@ -78,11 +78,11 @@ static int save(loom_model *m, const char *path, bool optimizer, bool config, co
   return st;
 }
 
-int loom_model_save(loom_model *m, const char *path, const loom_save_opts *o) {
+loom_status loom_model_save(loom_model *m, const char *path, const loom_save_opts *o) {
   return save(m, path, !o || o->include_optimizer != LOOM_NO, true, "loom_model_save");
 }
 
-int loom_save_weights(loom_model *m, const char *path) {
+loom_status loom_save_weights(loom_model *m, const char *path) {
   return save(m, path, false, false, "loom_save_weights");
 }
 
@@ -129,7 +129,7 @@ static int load_weights(loom_model *m, const lm_st_file *f, const char *where, c
   return st;
 }
 
-int loom_load_weights(loom_model *m, const char *path) {
+loom_status loom_load_weights(loom_model *m, const char *path) {
   static const char where[] = "loom_load_weights";
   if (!m || !path) return lm_error(LOOM_EINVAL, where, "model or path is NULL");
   lm_st_file f;

@@ -6,7 +6,7 @@
 #include "lib/io/safetensors.h"
 #include "simd/error.h"
 
-int loom_tensors_save(const char *path, int n, const loom_named_tensor *t) {
+loom_status loom_tensors_save(const char *path, int n, const loom_named_tensor *t) {
   static const char where[] = "loom_tensors_save";
   if (!path || n < 0 || (n && !t)) return lm_error(LOOM_EINVAL, where, "path or tensors NULL, or n < 0");
   lm_st_entry *e = calloc((size_t)n + 1, sizeof *e);

@@ -33,7 +33,7 @@ static int bn_forward(loom_layer *l, const lm_run *run, int n, loom_tensor **in,
                       loom_tensor **logits) {
   (void)n, (void)logits;
   loom_tensor *gamma = loom_layer_weight(l, "gamma"), *beta = loom_layer_weight(l, "beta");
-  out[0] = (run->relu_after ? lm_batch_norm_relu : loom_batch_norm)(
+  out[0] = (run->relu_after ? lm_batch_norm_relu : lm_batch_norm)(
       run->cx, in[0], gamma, beta, loom_layer_weight(l, "moving_mean"), loom_layer_weight(l, "moving_variance"),
       l->o.bn.momentum, l->o.bn.epsilon, run->training);
   return loom_ctx_status(run->cx);

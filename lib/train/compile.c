@@ -153,7 +153,7 @@ static int make_state(loom_model *m) {
   return LOOM_OK;
 }
 
-int loom_model_compile(loom_model *m, const loom_compile_opts *o) {
+loom_status loom_model_compile(loom_model *m, const loom_compile_opts *o) {
   if (!m || !o) return lm_error(LOOM_EINVAL, "loom_model_compile", "model or options NULL");
   loom_optimizer opt = o->optimizer;
   if ((unsigned)opt.kind > LOOM_ADAM)

@@ -242,8 +242,8 @@ int loom_model_evaluate(loom_model *m, const loom_eval_opts *o, float *values, i
   return m->n_names;
 }
 
-int loom_model_predict(loom_model *m, const loom_eval_opts *o, loom_arena *arena,
-                       loom_tensor **outputs) {
+loom_status loom_model_predict(loom_model *m, const loom_eval_opts *o, loom_arena *arena,
+                               loom_tensor **outputs) {
   if (!m || !o || !arena || !outputs)
     return lm_error(LOOM_EINVAL, "loom_model_predict", "model, options, arena or outputs NULL");
   const int batch_size = o->batch_size;

@@ -42,7 +42,9 @@ typedef struct {
 
 static loom_tensor *apply_bn(loom_ctx *c, loom_tensor **in, void *user) {
   const bn_case *k = user;
-  return loom_batch_norm(c, in[0], in[1], in[2], k->mm, k->mv, 0.99f, 1e-3f, k->training);
+  /* the mode given, whatever the ctx's (the checker's differences run in inference);
+   * loom_batch_norm takes the ctx's flag: batch_norm_values_and_keras_moving_update */
+  return lm_batch_norm(c, in[0], in[1], in[2], k->mm, k->mv, 0.99f, 1e-3f, k->training);
 }
 
 Test(xception_ops, batch_norm_gradients_in_training_and_inference) {
@@ -62,17 +64,19 @@ Test(xception_ops, batch_norm_values_and_keras_moving_update) {
   loom_tensor *x = loom_tensor_from(tu_params, LOOM_F32, 2, sx, xv);
   loom_tensor *mm = loom_tensor_from(tu_params, LOOM_F32, 1, sc, &zero);
   loom_tensor *mv = loom_tensor_from(tu_params, LOOM_F32, 1, sc, &one);
-  loom_tensor *y = loom_batch_norm(tu_cx, x, NULL, NULL, mm, mv, 0.99f, 1e-3f, true);
+  loom_ctx_set_training(tu_cx, true);
+  loom_tensor *y = loom_batch_norm(tu_cx, x, NULL, NULL, mm, mv, 0.99f, 1e-3f);
   cr_assert(y, "%s", loom_ctx_error(tu_cx));
   for (int i = 0; i < 4; ++i)
     cr_assert_float_eq(loom_tensor_f32(y)[i], (float)((xv[i] - 2.5) / sqrt(1.25 + 1e-3)), 1e-6f);
   cr_assert_float_eq(loom_tensor_f32(mm)[0], 0.025f, 1e-7f);          /* 0 - (0 - 2.5) * 0.01 */
   cr_assert_float_eq(loom_tensor_f32(mv)[0], 1.0025f, 1e-7f);  /* 1 - (1 - 1.25) * 0.01 */
-  y = loom_batch_norm(tu_cx, x, NULL, NULL, mm, mv, 0.99f, 1e-3f, false);
+  loom_ctx_set_training(tu_cx, false); /* the ctx's flag picks the mode */
+  y = loom_batch_norm(tu_cx, x, NULL, NULL, mm, mv, 0.99f, 1e-3f);
   cr_assert_float_eq(loom_tensor_f32(y)[0], (float)((1 - 0.025) / sqrt(1.0025 + 1e-3)), 1e-6f);
   cr_assert_float_eq(loom_tensor_f32(mm)[0], 0.025f, 1e-7f, "inference moved the statistics");
   const int64_t s3[1] = {3};
-  cr_assert_null(loom_batch_norm(tu_cx, x, loom_tensor_new(tu_params, LOOM_F32, 1, s3), NULL, mm, mv, 0.99f, 1e-3f, true));
+  cr_assert_null(loom_batch_norm(tu_cx, x, loom_tensor_new(tu_params, LOOM_F32, 1, s3), NULL, mm, mv, 0.99f, 1e-3f));
   cr_assert_eq(loom_ctx_status(tu_cx), LOOM_ESHAPE);
 }
 
@@ -97,7 +101,7 @@ static void bn_relu_run(bool fused, bool training, loom_tensor **in, loom_tensor
   loom_ctx *cx = loom_ctx_new(NULL);
   loom_ctx_set_training(cx, true);
   loom_tensor *y = fused ? lm_batch_norm_relu(cx, in[0], in[1], in[2], mm, mv, 0.9f, 1e-3f, training)
-                         : loom_relu(cx, loom_batch_norm(cx, in[0], in[1], in[2], mm, mv, 0.9f, 1e-3f, training));
+                         : loom_relu(cx, lm_batch_norm(cx, in[0], in[1], in[2], mm, mv, 0.9f, 1e-3f, training));
   cr_assert(y, "%s", loom_ctx_error(cx));
   memcpy(out, y->data, (size_t)y->size * 4);
   cr_assert_eq(loom_backward_from(cx, y, dy), LOOM_OK, "%s", loom_ctx_error(cx));
