@@ -8,6 +8,34 @@ static const char *made_by(const loom_layer *from) {
   return from->kind->id == LM_KIND_EMBEDDING ? "an Embedding with mask_zero" : from->kind->class_name;
 }
 
+/* A model used as a layer on masked inputs: as Keras, its inputs take the masks and its
+ * layers' plans are made again from them (their checks included: a layer inside that
+ * cannot take a mask refuses it by name). A model takes masks on every call or on none,
+ * so that one plan serves them all; run on its own, a model planned with masks runs
+ * without (no mask given, none used). */
+static int plan_model(loom_layer *l, int n, loom_node *const *in, int first) {
+  loom_model *m = l->model;
+  const signed char fed = first >= 0 ? 2 : 1;
+  if (m->mask_fed && m->mask_fed != fed)
+    return lm_layer_fail(l, LOOM_EINVAL, "a model used as a layer takes masked inputs on every call or on none: "
+                         "this call's inputs %s a mask, an earlier call's %s", fed == 2 ? "carry" : "carry no",
+                         fed == 2 ? "did not" : "did");
+  m->mask_fed = fed;
+  if (fed == 1) return LOOM_OK;
+  for (int i = 0; i < n && i < m->n_in; ++i) m->in[i]->mask_from = in[i]->mask_from;
+  for (int i = 0; i < m->n_order; ++i) {
+    lm_call *c = m->order[i];
+    bool is_input = false;
+    for (int k = 0; k < m->n_in; ++k) is_input |= m->in[k] == c->out[0];
+    if (is_input) continue;
+    const loom_layer *outs[LOOM_MAX_IO];
+    const int st = lm_mask_plan(c->layer, c->n_in, c->in, c->n_out, outs);
+    if (st) return st;
+    for (int k = 0; k < c->n_out; ++k) c->out[k]->mask_from = outs[k];
+  }
+  return LOOM_OK;
+}
+
 int lm_mask_plan(loom_layer *l, int n, loom_node *const *in, int n_out, const loom_layer **out) {
   const lm_layer_kind *k = l->kind;
   int first = -1;
@@ -33,13 +61,12 @@ int lm_mask_plan(loom_layer *l, int n, loom_node *const *in, int n_out, const lo
   case LM_MASK_MAKE:
     if (!k->masked_outputs || k->masked_outputs(l)) out[0] = l;
     break;
-  case LM_MASK_MODEL:
-    if (from)
-      return lm_layer_fail(l, LOOM_EINVAL,
-                           "a model used as a layer cannot take a mask yet, but input %d carries the mask of \"%s\" "
-                           "(%s)", first, from->name, made_by(from));
+  case LM_MASK_MODEL: {
+    const int st = plan_model(l, n, in, first);
+    if (st) return st;
     for (int i = 0; i < n_out && i < l->model->n_out; ++i) out[i] = l->model->out[i]->mask_from;
     break;
+  }
   }
   return LOOM_OK;
 }
@@ -61,6 +88,9 @@ int lm_mask_run(lm_call *c, loom_ctx *cx, loom_tensor *const *in_mask) {
     return LOOM_OK;
   }
   if (!c->out[0]->mask_from) return LOOM_OK;
+  bool given = false; /* none: a model planned with masks, run on its own without */
+  for (int i = 0; i < c->n_in; ++i) given |= in_mask[i] != NULL;
+  if (!given && l->kind->mask != LM_MASK_MAKE) return LOOM_OK;
   if (l->kind->mask == LM_MASK_SEQUENCE) { /* Bidirectional without merge: both outputs */
     for (int i = 0; i < c->n_out; ++i)
       if (c->out[i]->mask_from) c->out[i]->mask = in_mask[0];

@@ -293,6 +293,7 @@ int lm_model_run(loom_model *m, const lm_run *run, loom_tensor *const *in, const
       if (m->in[k] == first) in_i = k;
     if (in_i >= 0) {
       first->value = in[in_i];
+      first->mask = run->mask ? run->mask[in_i] : NULL; /* a nested model's masked inputs */
       continue;
     }
     loom_tensor *xs[LOOM_MAX_IO], *ys[LOOM_MAX_IO] = {0}, *zs[LOOM_MAX_IO] = {0}, *ms[LOOM_MAX_IO];

@@ -61,6 +61,7 @@ struct loom_model {
   int n_layers;
   loom_layer **layers; /* Keras' model.layers: by depth, inputs first */
   bool sequential_like; /* summary without the Connected to column */
+  signed char mask_fed; /* as a layer: 0 not called yet, 1 called without masks, 2 with */
   /* every variable of every layer, nested models included, each once: the trainable
    * weights first (n_weights of them, what the optimiser updates), then the layers'
    * own state (BatchNormalization's moving statistics), n_vars in all */
