@@ -177,6 +177,9 @@ Test(errors, bad_data_is_refused_before_any_training) {
   cr_assert_eq(loom_predict(m, data, out, .x_by_name = {{"ids", ids}, {"a", a}}), LOOM_OK);
   cr_assert_eq(out[0]->shape[0], 8);
   cr_assert_eq(out[1]->shape[1], 1);
+  /* huge finite values whose sum overflows are data all the same (the check sums first) */
+  for (int i = 0; i < 4; ++i) loom_tensor_f32(a)[i] = 3e38f;
+  cr_assert_eq(loom_predict(m, data, out, .x = {a, ids}), LOOM_OK, "%s", loom_graph_error(g));
 }
 
 Test(errors, sparse_targets_are_class_ids) {
