@@ -80,9 +80,11 @@ Test(nested_masks, a_nested_model_uses_the_mask_as_the_same_layers_inline) {
   loom_graph *gu = loom_graph_new(3);
   loom_node *in = loom_Input(gu, .shape = {LOOM_NONE}, .dtype = LOOM_I32);
   loom_node *e = loom_call(loom_Embedding(gu, .input_dim = VOCAB, .output_dim = 3), in);
-  loom_node *h = loom_call(loom_Dense(gu, .units = 2),
-                           loom_call(loom_GRU(gu, .units = 4, .return_sequences = true),
-                                     loom_call(loom_Dense(gu, .units = 5, .activation = LOOM_TANH), e)));
+  /* made one by one: the names (dense, gru, dense_1) follow the order of making */
+  loom_layer *d1 = loom_Dense(gu, .units = 5, .activation = LOOM_TANH);
+  loom_layer *gru = loom_GRU(gu, .units = 4, .return_sequences = true);
+  loom_layer *d2 = loom_Dense(gu, .units = 2);
+  loom_node *h = loom_call(d2, loom_call(gru, loom_call(d1, e)));
   loom_model *plain = loom_Model(gu, .inputs = {in}, .outputs = {loom_call(loom_GlobalAveragePooling1D(gu), h)});
   cr_assert(plain, "%s", loom_graph_error(gu));
   memcpy(loom_tensor_f32(loom_layer_weight(loom_model_get_layer(plain, "embedding"), "embeddings")),
