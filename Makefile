@@ -131,7 +131,7 @@ $(BUILD)/examples/%: examples/%.c examples/example.h include/loom.h $(BUILD)/lib
 	$(CC) -std=c11 -O2 $(WARN) $(SANFLAGS) -Iinclude $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 
 # The C++ examples: C++20 for the designated initialisers of the option macros.
-$(BUILD)/examples/%_cpp: examples/cpp/%.cpp include/loom.h $(BUILD)/libloom.a
+$(BUILD)/examples/%_cpp: examples/cpp/%.cpp examples/cpp/example.hpp include/loom.h $(BUILD)/libloom.a
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++20 -O2 $(WARN) $(SANFLAGS) -Iinclude $< $(BUILD)/libloom.a $(LDFLAGS) $(LIBS) -o $@
 

@@ -43,8 +43,9 @@ static loom_tensor *conv_gates(loom_ctx *cx, loom_tensor *x, loom_tensor *w, loo
   return z[0] && z[1] && z[2] && z[3] ? loom_concatenate(cx, 4, z, -1) : NULL;
 }
 
-/* a constant tensor of `like`'s shape holding v[bi] over sample bi */
-static loom_tensor *per_sample(loom_ctx *cx, const loom_tensor *like, const float *v, int64_t stride) {
+/* a constant tensor of `like`'s shape: 1 over sample bi where v[bi * stride] is nonzero
+ * (the step is valid), else 0 */
+static loom_tensor *keep_of(loom_ctx *cx, const loom_tensor *like, const float *v, int64_t stride) {
   loom_tensor *t = loom_tensor_new(loom_ctx_arena(cx), LOOM_F32, like->rank, like->shape);
   if (!t) {
     lm_fail(cx, LOOM_ENOMEM, op, "cannot allocate a mask");
@@ -53,7 +54,7 @@ static loom_tensor *per_sample(loom_ctx *cx, const loom_tensor *like, const floa
   const int64_t b = like->shape[0], each = like->size / b;
   float *d = t->data;
   for (int64_t bi = 0; bi < b; ++bi)
-    for (int64_t i = 0; i < each; ++i) d[bi * each + i] = v[bi * stride];
+    for (int64_t i = 0; i < each; ++i) d[bi * each + i] = v[bi * stride] != 0.0f;
   return t;
 }
 
@@ -179,9 +180,8 @@ loom_tensor *loom_conv_lstm2d(loom_ctx *cx, loom_tensor *x, loom_tensor *h0, loo
     loom_tensor *c_new = loom_add(cx, loom_mul(cx, fg, c), loom_mul(cx, i, g));
     loom_tensor *h_new = loom_mul(cx, o, loom_activate(cx, c_new, act));
     if (rc->mask) { /* a masked step carries both states: s + keep (new - s) */
-      loom_tensor *keep = per_sample(cx, h, (const float *)rc->mask->data + s, t);
+      loom_tensor *keep = keep_of(cx, h, (const float *)rc->mask->data + s, t);
       if (!keep) return NULL;
-      for (int64_t e = 0; e < keep->size; ++e) ((float *)keep->data)[e] = ((float *)keep->data)[e] != 0.0f;
       h_new = loom_add(cx, h, loom_mul(cx, keep, loom_sub(cx, h_new, h)));
       c_new = loom_add(cx, c, loom_mul(cx, keep, loom_sub(cx, c_new, c)));
     }

@@ -7,30 +7,9 @@
 //   x = layers.Dense(32, activation='relu')(x)
 //   output_tensor = layers.Dense(10, activation='softmax')(x)
 //   model = Model(input_tensor, output_tensor)
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
 #include <random>
 
-#include "loom.h"
-
-struct graph_free { void operator()(loom_graph *g) const { loom_graph_free(g); } };
-struct arena_free { void operator()(loom_arena *a) const { loom_arena_free(a); } };
-
-template <class T> static T *ok(T *p, const char *what) {
-  if (!p) {
-    std::fprintf(stderr, "%s: %s\n", what, loom_last_error());
-    std::exit(1);
-  }
-  return p;
-}
-static void ok(int status, const char *what) {
-  if (status < 0) {
-    std::fprintf(stderr, "%s: %s\n", what, loom_last_error());
-    std::exit(1);
-  }
-}
+#include "example.hpp"
 
 // Points around 10 centres; y one-hot of the centre.
 static void blobs(loom_arena *a, int64_t n, unsigned seed, loom_tensor **x, loom_tensor **y) {
@@ -50,8 +29,8 @@ static void blobs(loom_arena *a, int64_t n, unsigned seed, loom_tensor **x, loom
 }
 
 int main(int argc, char **argv) {
-  const bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
-  std::unique_ptr<loom_graph, graph_free> graph(ok(loom_graph_new(2), "loom_graph_new"));
+  const bool quick = quick_run(argc, argv);
+  graph_ptr graph(ok(loom_graph_new(2), "loom_graph_new"));
   loom_graph *g = graph.get();
   loom_node *input_tensor = loom_Input(g, .shape = {64});
   loom_node *x = loom_call(loom_Dense(g, .units = 32, .activation = LOOM_RELU), input_tensor);
@@ -63,7 +42,7 @@ int main(int argc, char **argv) {
                   .metrics = {"acc"}),
      "compile");
 
-  std::unique_ptr<loom_arena, arena_free> arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
+  arena_ptr arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
   loom_tensor *xs, *ys, *tx, *ty;
   blobs(arena.get(), quick ? 512 : 4096, 1, &xs, &ys);
   blobs(arena.get(), 1000, 2, &tx, &ty);

@@ -10,27 +10,9 @@
 //                       'gender': 'binary_crossentropy'},
 //                 loss_weights={'age': 0.25, 'income': 1., 'gender': 10.})
 //   model.fit(posts, {'age': age_targets, 'income': income_targets, 'gender': gender_targets})
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
 #include <random>
 
-#include "loom.h"
-
-struct graph_free { void operator()(loom_graph *g) const { loom_graph_free(g); } };
-struct arena_free { void operator()(loom_arena *a) const { loom_arena_free(a); } };
-
-template <class T> static T *ok(T *p, const char *what) {
-  if (!p) {
-    std::fprintf(stderr, "%s: %s\n", what, loom_last_error());
-    std::exit(1);
-  }
-  return p;
-}
-static void ok(int status, const char *what) {
-  if (status < 0) ok<void>(nullptr, what);
-}
+#include "example.hpp"
 
 constexpr int NUM_INCOME_GROUP = 10;
 
@@ -39,8 +21,8 @@ static loom_node *conv(loom_graph *g, int filters, loom_node *x) {
 }
 
 int main(int argc, char **argv) {
-  const bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
-  std::unique_ptr<loom_graph, graph_free> graph(ok(loom_graph_new(4), "loom_graph_new"));
+  const bool quick = quick_run(argc, argv);
+  graph_ptr graph(ok(loom_graph_new(4), "loom_graph_new"));
   loom_graph *g = graph.get();
   loom_node *posts_input = loom_Input(g, .shape = {LOOM_NONE}, .dtype = LOOM_I32, .name = "posts");
   loom_node *x = loom_call(loom_Embedding(g, .input_dim = 256, .output_dim = 32), posts_input);
@@ -63,7 +45,7 @@ int main(int argc, char **argv) {
 
   // Posts whose words are "small" (< 64) with a per-post probability p; age, income group
   // and gender follow from p.
-  std::unique_ptr<loom_arena, arena_free> arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
+  arena_ptr arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
   loom_arena *a = arena.get();
   const int64_t n = quick ? 64 : 512, length = 300;
   const int64_t sp[2] = {n, length}, s1[2] = {n, 1}, sc[2] = {n, NUM_INCOME_GROUP};

@@ -1,25 +1,11 @@
 // qa_model.cpp - examples/qa_model.c in C++: the notebook's two-input model, inputs and
 // outputs by name, trained on a task it can learn (the answer is the text's last word).
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <random>
 
-#include "loom.h"
-
-static void ok(int status, const char *what) {
-  if (status < 0) {
-    std::fprintf(stderr, "%s: %s\n", what, loom_last_error());
-    std::exit(1);
-  }
-}
-template <class T> static T *ok(T *p, const char *what) {
-  if (!p) ok(-1, what);
-  return p;
-}
+#include "example.hpp"
 
 int main(int argc, char **argv) {
-  const bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
+  const bool quick = quick_run(argc, argv);
   enum { VOCAB = 50 };
   loom_graph *g = ok(loom_graph_new(7), "loom_graph_new");
   loom_node *text_input = loom_Input(g, .shape = {LOOM_NONE}, .dtype = LOOM_I32, .name = "text");

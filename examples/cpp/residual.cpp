@@ -8,27 +8,9 @@
 //   y = layers.MaxPooling2D(2, strides=2)(y)
 //   residual = layers.Conv2D(128, 1, strides=2, padding='same')(x)
 //   y = layers.add([y, residual])
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
 #include <random>
 
-#include "loom.h"
-
-struct graph_free { void operator()(loom_graph *g) const { loom_graph_free(g); } };
-struct arena_free { void operator()(loom_arena *a) const { loom_arena_free(a); } };
-
-template <class T> static T *ok(T *p, const char *what) {
-  if (!p) {
-    std::fprintf(stderr, "%s: %s\n", what, loom_last_error());
-    std::exit(1);
-  }
-  return p;
-}
-static void ok(int status, const char *what) {
-  if (status < 0) ok<void>(nullptr, what);
-}
+#include "example.hpp"
 
 // Uniform noise with a random tint; label 1 when red outweighs green.
 static void images(loom_arena *a, int64_t n, unsigned seed, loom_tensor **x, loom_tensor **y) {
@@ -46,8 +28,8 @@ static void images(loom_arena *a, int64_t n, unsigned seed, loom_tensor **x, loo
 }
 
 int main(int argc, char **argv) {
-  const bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
-  std::unique_ptr<loom_graph, graph_free> graph(ok(loom_graph_new(5), "loom_graph_new"));
+  const bool quick = quick_run(argc, argv);
+  graph_ptr graph(ok(loom_graph_new(5), "loom_graph_new"));
   loom_graph *g = graph.get();
   loom_node *x = loom_Input(g, .shape = {16, 16, 3}, .name = "image");
   loom_node *y = loom_call(loom_Conv2D(g, .filters = 128, .kernel_size = {3}, .padding = LOOM_SAME,
@@ -64,7 +46,7 @@ int main(int argc, char **argv) {
   ok(loom_compile(model, .optimizer = {.kind = LOOM_ADAM}, .loss = "binary_crossentropy", .metrics = {"acc"}),
      "compile");
 
-  std::unique_ptr<loom_arena, arena_free> arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
+  arena_ptr arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
   loom_tensor *xs, *ys;
   images(arena.get(), quick ? 64 : 512, 9, &xs, &ys);
   const loom_history *h = ok(loom_fit(model, .x = {xs}, .y = {ys}, .epochs = quick ? 2 : 10, .batch_size = 32,

@@ -8,31 +8,13 @@
 //   right_output = lstm(right_input)
 //   merged = layers.concatenate([left_output, right_output], axis=-1)
 //   predictions = layers.Dense(1, activation='sigmoid')(merged)
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
 #include <random>
 
-#include "loom.h"
-
-struct graph_free { void operator()(loom_graph *g) const { loom_graph_free(g); } };
-struct arena_free { void operator()(loom_arena *a) const { loom_arena_free(a); } };
-
-template <class T> static T *ok(T *p, const char *what) {
-  if (!p) {
-    std::fprintf(stderr, "%s: %s\n", what, loom_last_error());
-    std::exit(1);
-  }
-  return p;
-}
-static void ok(int status, const char *what) {
-  if (status < 0) ok<void>(nullptr, what);
-}
+#include "example.hpp"
 
 int main(int argc, char **argv) {
-  const bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
-  std::unique_ptr<loom_graph, graph_free> graph(ok(loom_graph_new(6), "loom_graph_new"));
+  const bool quick = quick_run(argc, argv);
+  graph_ptr graph(ok(loom_graph_new(6), "loom_graph_new"));
   loom_graph *g = graph.get();
   loom_layer *lstm = loom_LSTM(g, .units = 32);
   loom_node *left_input = loom_Input(g, .shape = {LOOM_NONE, 128});
@@ -47,7 +29,7 @@ int main(int argc, char **argv) {
                   .loss = "binary_crossentropy", .metrics = {"acc"}),
      "compile");
 
-  std::unique_ptr<loom_arena, arena_free> arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
+  arena_ptr arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
   const int64_t n = quick ? 128 : 1024, steps = 20, s[3] = {n, steps, 128}, st[2] = {n, 1};
   loom_tensor *sides[2] = {ok(loom_tensor_new(arena.get(), LOOM_F32, 3, s), "tensor"),
                            ok(loom_tensor_new(arena.get(), LOOM_F32, 3, s), "tensor")};

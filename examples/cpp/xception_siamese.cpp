@@ -7,32 +7,14 @@
 //   left_features = xception_base(left_input)
 //   right_features = xception_base(right_input)
 //   merged_features = layers.concatenate([left_features, right_features], axis=-1)
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
 #include <random>
 
-#include "loom.h"
-
-struct graph_free { void operator()(loom_graph *g) const { loom_graph_free(g); } };
-struct arena_free { void operator()(loom_arena *a) const { loom_arena_free(a); } };
-
-template <class T> static T *ok(T *p, const char *what) {
-  if (!p) {
-    std::fprintf(stderr, "%s: %s\n", what, loom_last_error());
-    std::exit(1);
-  }
-  return p;
-}
-static void ok(int status, const char *what) {
-  if (status < 0) ok<void>(nullptr, what);
-}
+#include "example.hpp"
 
 int main(int argc, char **argv) {
-  const bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
+  const bool quick = quick_run(argc, argv);
   const int side = quick ? 71 : 250;
-  std::unique_ptr<loom_graph, graph_free> graph(ok(loom_graph_new(8), "loom_graph_new"));
+  graph_ptr graph(ok(loom_graph_new(8), "loom_graph_new"));
   loom_graph *g = graph.get();
   loom_model *xception_base = ok(loom_Xception(g, .include_top = LOOM_NO), "Xception");
   loom_node *left_input = loom_Input(g, .shape = {side, side, 3});
@@ -50,7 +32,7 @@ int main(int argc, char **argv) {
   ok(loom_compile(model, .optimizer = {.kind = LOOM_ADAM}, .loss = "binary_crossentropy", .metrics = {"acc"}),
      "compile");
 
-  std::unique_ptr<loom_arena, arena_free> arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
+  arena_ptr arena(ok(loom_arena_new(nullptr), "loom_arena_new"));
   const int64_t n = quick ? 2 : 8, px = (int64_t)side * side * 3, s[4] = {n, side, side, 3}, sl[2] = {n, 1};
   loom_tensor *left = ok(loom_tensor_new(arena.get(), LOOM_F32, 4, s), "tensor");
   loom_tensor *right = ok(loom_tensor_new(arena.get(), LOOM_F32, 4, s), "tensor");

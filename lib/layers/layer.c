@@ -59,6 +59,18 @@ bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts
   return false;
 }
 
+int lm_check_cell(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation *act,
+                  loom_activation *rec, float dropout, float recurrent_dropout) {
+  if (!lm_check_activation(g, k, opts, act, LOOM_TANH) || !lm_check_activation(g, k, opts, rec, LOOM_SIGMOID))
+    return g->status;
+  if (*act == LOOM_SOFTMAX || *rec == LOOM_SOFTMAX)
+    return lm_opts_fail(g, k, opts, LOOM_EINVAL, "softmax is not an elementwise activation: a cell cannot use it");
+  if (!(dropout >= 0.0f && dropout < 1.0f) || !(recurrent_dropout >= 0.0f && recurrent_dropout < 1.0f))
+    return lm_opts_fail(g, k, opts, LOOM_EINVAL, "dropout and recurrent_dropout must be in [0, 1), got %g and %g",
+                        (double)dropout, (double)recurrent_dropout);
+  return LOOM_OK;
+}
+
 bool lm_wants_split(const lm_run *run, loom_activation act) {
   return run->want_logits && (act == LOOM_SOFTMAX || act == LOOM_SIGMOID);
 }

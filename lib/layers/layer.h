@@ -18,6 +18,11 @@ int lm_same_shape_build(loom_layer *l, int n, loom_node *const *in, int *n_out, 
  * error naming the kind (and the layer). */
 bool lm_check_activation(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation *act,
                          loom_activation keras_default);
+/* A recurrent cell's settings (LSTM, GRU, SimpleRNN, ConvLSTM2D): activation (tanh) and
+ * recurrent_activation (sigmoid) completed and elementwise, dropout and recurrent_dropout
+ * in [0, 1); else an error naming the kind and the layer. */
+int lm_check_cell(loom_graph *g, const lm_layer_kind *k, const void *opts, loom_activation *act,
+                  loom_activation *rec, float dropout, float recurrent_dropout);
 /* The activation applied by a layer forward, with logits kept when asked for and the
  * activation is softmax or sigmoid: f(cx, x, act) computes the layer's pre-activation
  * and activation fused; this splits them when logits are wanted. */

@@ -10,15 +10,7 @@
 static int rnn_check(loom_graph *g, const lm_layer_kind *k, void *opts) {
   loom_rnn_opts *o = opts;
   if (o->units <= 0) return lm_opts_fail(g, k, o, LOOM_EINVAL, "units must be > 0, got %d", o->units);
-  if (!lm_check_activation(g, k, o, &o->activation, LOOM_TANH) ||
-      !lm_check_activation(g, k, o, &o->recurrent_activation, LOOM_SIGMOID))
-    return g->status;
-  if (o->activation == LOOM_SOFTMAX || o->recurrent_activation == LOOM_SOFTMAX)
-    return lm_opts_fail(g, k, o, LOOM_EINVAL, "softmax is not an elementwise activation: a cell cannot use it");
-  if (!(o->dropout >= 0.0f && o->dropout < 1.0f) || !(o->recurrent_dropout >= 0.0f && o->recurrent_dropout < 1.0f))
-    return lm_opts_fail(g, k, o, LOOM_EINVAL, "dropout and recurrent_dropout must be in [0, 1), got %g and %g",
-                        (double)o->dropout, (double)o->recurrent_dropout);
-  return LOOM_OK;
+  return lm_check_cell(g, k, o, &o->activation, &o->recurrent_activation, o->dropout, o->recurrent_dropout);
 }
 
 static int gates_of(const loom_layer *l) {

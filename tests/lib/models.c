@@ -9,6 +9,19 @@
 
 /* (not models.h: the examples define posts_data themselves) */
 char *summary_text(const loom_model *m);
+loom_model *saved_and_loaded(loom_model *m);
+
+#include <unistd.h>
+
+loom_model *saved_and_loaded(loom_model *m) {
+  char path[] = "/tmp/loom_test_model_XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return NULL;
+  close(fd);
+  loom_model *back = loom_save(m, path) == LOOM_OK ? loom_model_load(path) : NULL;
+  unlink(path);
+  return back;
+}
 
 char *summary_text(const loom_model *m) {
   char *buf = NULL;

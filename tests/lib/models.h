@@ -20,6 +20,10 @@ void make_pairs(loom_arena *a, int64_t n, int64_t steps, uint64_t seed, loom_ten
                 loom_tensor **right, loom_tensor **targets);
 void make_blobs(loom_arena *a, int64_t n, uint64_t seed, loom_tensor **x, loom_tensor **y);
 
+/* m saved to a temporary file and loaded back (its own graph), or NULL with
+ * loom_last_error(). */
+loom_model *saved_and_loaded(loom_model *m);
+
 /* summary() into a string (caller frees). */
 char *summary_text(const loom_model *m);
 

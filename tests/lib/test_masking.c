@@ -13,6 +13,7 @@
 
 #include "common/fixture.h"
 #include "common/util.h"
+#include "lib/models.h"
 
 static loom_arena *arena;
 static void setup(void) { arena = loom_arena_new(NULL); }
@@ -295,13 +296,8 @@ Test(masking, sequential_models_save_and_load_their_masks) {
                                   .layers = {loom_Embedding(g, .input_dim = 10, .output_dim = 3, .mask_zero = true),
                                              loom_GRU(g, .units = 4), loom_Dense(g, .units = 2)});
   cr_assert(m, "%s", loom_graph_error(g));
-  char path[] = "/tmp/loom_mask_XXXXXX";
-  const int fd = mkstemp(path);
-  close(fd);
-  cr_assert_eq(loom_save(m, path), LOOM_OK, "%s", loom_graph_error(g));
-  loom_model *back = loom_model_load(path);
-  unlink(path);
-  cr_assert(back, "%s", loom_last_error());
+  loom_model *back = saved_and_loaded(m);
+  cr_assert(back, "save and load: %s", loom_last_error());
   loom_tensor *ids = padded_ids(10), *a[1], *b[1];
   cr_assert_eq(loom_predict(m, arena, a, .x = {ids}), LOOM_OK);
   cr_assert_eq(loom_predict(back, arena, b, .x = {ids}), LOOM_OK, "%s", loom_last_error());

@@ -3,12 +3,11 @@
  * output keeps it where its last layer keeps it), so that a nested model gives what the
  * same layers give unnested; saved and loaded alike; a shared model fed masks on one call
  * and none on another is refused by name; run on its own the nested model takes none. */
-#define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/util.h"
+#include "lib/models.h"
 
 static loom_arena *arena;
 static void setup(void) { arena = loom_arena_new(NULL); }
@@ -113,13 +112,8 @@ Test(nested_masks, training_and_save_load_keep_it) {
   cr_assert_eq(loom_compile(m, .loss = "mse"), LOOM_OK, "%s", loom_graph_error(g));
   cr_assert(loom_fit(m, .x = {ids}, .y = {y}, .epochs = 2, .batch_size = 3, .verbose = LOOM_SILENT), "%s",
             loom_graph_error(g));
-  char path[] = "/tmp/loom_nested_mask_XXXXXX";
-  const int fd = mkstemp(path);
-  close(fd);
-  cr_assert_eq(loom_save(m, path), LOOM_OK, "%s", loom_graph_error(g));
-  loom_model *back = loom_model_load(path);
-  unlink(path);
-  cr_assert(back, "%s", loom_last_error());
+  loom_model *back = saved_and_loaded(m);
+  cr_assert(back, "save and load: %s", loom_last_error());
   loom_tensor *a[1], *b[1];
   cr_assert_eq(loom_predict(m, arena, a, .x = {ids}), LOOM_OK);
   cr_assert_eq(loom_predict(back, arena, b, .x = {ids}), LOOM_OK, "%s", loom_last_error());

@@ -2,10 +2,8 @@
  * the layer's own weights; Keras' parameter counts; return_state and initial_state;
  * training lowers the loss; save and load keep the predictions; bad options are refused
  * naming the layer. */
-#define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/util.h"
 #include "lib/models.h"
@@ -176,13 +174,8 @@ Test(rnn_layers, save_and_load_keep_predictions) {
                                            .unit_forget_bias = LOOM_NO), 1, &h, 3, louts), 3, "%s", loom_graph_error(g));
   loom_model *m = loom_Model(g, .inputs = {in}, .outputs = {outs[0], outs[1], louts[2]});
   cr_assert(m, "%s", loom_graph_error(g));
-  char path[] = "/tmp/loom_rnn_XXXXXX";
-  const int fd = mkstemp(path);
-  close(fd);
-  cr_assert_eq(loom_save(m, path), LOOM_OK, "%s", loom_graph_error(g));
-  loom_model *back = loom_model_load(path);
-  unlink(path);
-  cr_assert(back, "%s", loom_last_error());
+  loom_model *back = saved_and_loaded(m);
+  cr_assert(back, "save and load: %s", loom_last_error());
   const int64_t sx[3] = {2, 5, 3};
   loom_tensor *x = tu_tensor(arena, 3, sx, -1, 1, 8), *a[3], *b[3];
   cr_assert_eq(loom_predict(m, arena, a, .x = {x}), LOOM_OK);

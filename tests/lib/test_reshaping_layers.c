@@ -3,13 +3,12 @@
  * its op gives with the options Keras gives it, shapes are inferred with unknown dims,
  * Keras' kernel layout and parameter count, an encoder-decoder of them trains and saves
  * and loads to the same predictions, bad options and inputs are refused naming the layer. */
-#define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/util.h"
+#include "lib/models.h"
 
 static loom_arena *arena;
 static loom_ctx *cx;
@@ -171,13 +170,8 @@ Test(reshaping, encoder_decoder_trains_saves_and_loads) {
   cr_assert(hist, "%s", loom_graph_error(g));
   const float *loss = loom_history_get(hist, "loss");
   cr_assert_lt(loss[7], 0.7f * loss[0], "loss %g -> %g", loss[0], loss[7]);
-  char path[] = "/tmp/loom_reshaping_XXXXXX";
-  const int fd = mkstemp(path);
-  close(fd);
-  cr_assert_eq(loom_save(m, path), LOOM_OK, "%s", loom_graph_error(g));
-  loom_model *back = loom_model_load(path);
-  unlink(path);
-  cr_assert(back, "%s", loom_last_error());
+  loom_model *back = saved_and_loaded(m);
+  cr_assert(back, "save and load: %s", loom_last_error());
   loom_tensor *a[1], *b[1];
   cr_assert_eq(loom_predict(m, arena, a, .x = {x}), LOOM_OK);
   cr_assert_eq(loom_predict(back, arena, b, .x = {x}), LOOM_OK, "%s", loom_last_error());
