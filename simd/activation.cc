@@ -9,6 +9,7 @@
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
 #include "hwy/contrib/math/math-inl.h"
+#include "simd/fastmath-inl.h"
 #include "simd/map-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -17,12 +18,6 @@ namespace HWY_NAMESPACE {
 
 constexpr float kSqrt2OverPi = 0.7978845608f, kGeluC = 0.044715f;
 constexpr float kInvSqrt2 = 0.70710678118f, kInvSqrt2Pi = 0.39894228040f;
-
-template <class V>
-HWY_INLINE V Sigm(DF d, V x) {
-  const auto one = hn::Set(d, 1.0f);
-  return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(x))));
-}
 
 // The normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, with erfc(z) for z >= 0 by Abramowitz and
 // Stegun 7.1.26 (absolute error below 1.5e-7): no cancellation for large |x|.
@@ -64,16 +59,16 @@ HWY_INLINE V Value(DF d, lm_actfn f, const lm_act_param& p, V x) {
     }
     case LM_F_GELU: return hn::Mul(x, Phi(d, x));
     case LM_F_GELU_TANH:
-      return hn::Mul(hn::Mul(half, x), hn::Add(one, hn::Tanh(d, GeluTanhArg(d, x))));
-    case LM_F_SWISH: return hn::Mul(x, Sigm(d, x));
+      return hn::Mul(hn::Mul(half, x), hn::Add(one, FastTanh(d, GeluTanhArg(d, x))));
+    case LM_F_SWISH: return hn::Mul(x, FastSigmoid(d, x));
     case LM_F_SOFTPLUS:
       return hn::Add(hn::Max(x, zero), hn::Log1p(d, hn::Exp(d, hn::Neg(hn::Abs(x)))));
     case LM_F_SOFTSIGN: return hn::Div(x, hn::Add(one, hn::Abs(x)));
     case LM_F_HARD_SIGMOID:
       return hn::Min(hn::Max(hn::MulAdd(hn::Set(d, p.a), x, hn::Set(d, p.b)), zero), one);
     case LM_F_EXP: return hn::Exp(d, x);
-    case LM_F_SIGMOID: return Sigm(d, x);
-    case LM_F_TANH: return hn::Tanh(d, x);
+    case LM_F_SIGMOID: return FastSigmoid(d, x);
+    case LM_F_TANH: return FastTanh(d, x);
     default: return x;
   }
 }
@@ -96,16 +91,16 @@ HWY_INLINE V Slope(DF d, lm_actfn f, const lm_act_param& p, V x) {
       return hn::MulAdd(x, pdf, Phi(d, x));
     }
     case LM_F_GELU_TANH: {
-      const auto t = hn::Tanh(d, GeluTanhArg(d, x));
+      const auto t = FastTanh(d, GeluTanhArg(d, x));
       const auto du = hn::Mul(hn::Set(d, kSqrt2OverPi), hn::MulAdd(hn::Set(d, 3.0f * kGeluC), hn::Mul(x, x), one));
       const auto sech2 = hn::NegMulAdd(t, t, one);
       return hn::MulAdd(hn::Mul(hn::Mul(half, x), sech2), du, hn::Mul(half, hn::Add(one, t)));
     }
     case LM_F_SWISH: {
-      const auto s = Sigm(d, x);
+      const auto s = FastSigmoid(d, x);
       return hn::Mul(s, hn::MulAdd(x, hn::Sub(one, s), one));
     }
-    case LM_F_SOFTPLUS: return Sigm(d, x);
+    case LM_F_SOFTPLUS: return FastSigmoid(d, x);
     case LM_F_SOFTSIGN: {
       const auto q = hn::Add(one, hn::Abs(x));
       return hn::Div(one, hn::Mul(q, q));
@@ -116,11 +111,11 @@ HWY_INLINE V Slope(DF d, lm_actfn f, const lm_act_param& p, V x) {
     }
     case LM_F_EXP: return hn::Exp(d, x);
     case LM_F_SIGMOID: {
-      const auto s = Sigm(d, x);
+      const auto s = FastSigmoid(d, x);
       return hn::Mul(s, hn::Sub(one, s));
     }
     case LM_F_TANH: {
-      const auto t = hn::Tanh(d, x);
+      const auto t = FastTanh(d, x);
       return hn::NegMulAdd(t, t, one);
     }
     default: return one;

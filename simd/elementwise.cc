@@ -8,6 +8,7 @@
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
 #include "hwy/contrib/math/math-inl.h"
+#include "simd/fastmath-inl.h"
 #include "simd/map-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -49,15 +50,12 @@ void FillImpl(float c, float* y, size_t n) {
 void ReluImpl(const float* x, float* y, size_t n) {
   Map1(x, y, n, [](DF d, auto v) HWY_ATTR { return hn::Max(v, hn::Zero(d)); });
 }
-// Highway 1.0.3 has no Sigmoid: 1 / (1 + exp(-x)).
+// sigmoid and tanh: simd/fastmath-inl.h, shared with the layers' kernels.
 void SigmoidImpl(const float* x, float* y, size_t n) {
-  Map1(x, y, n, [](DF d, auto v) HWY_ATTR {
-    const auto one = hn::Set(d, 1.0f);
-    return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(v))));
-  });
+  Map1(x, y, n, [](DF d, auto v) HWY_ATTR { return FastSigmoid(d, v); });
 }
 void TanhImpl(const float* x, float* y, size_t n) {
-  Map1(x, y, n, [](DF d, auto v) HWY_ATTR { return hn::Tanh(d, v); });
+  Map1(x, y, n, [](DF d, auto v) HWY_ATTR { return FastTanh(d, v); });
 }
 void ExpImpl(const float* x, float* y, size_t n) {
   Map1(x, y, n, [](DF d, auto v) HWY_ATTR { return hn::Exp(d, v); });

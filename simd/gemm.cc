@@ -26,6 +26,7 @@
 #include "hwy/highway.h"
 #include "hwy/cache_control.h"
 #include "hwy/contrib/math/math-inl.h"
+#include "simd/fastmath-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace loom {
@@ -62,12 +63,10 @@ HWY_INLINE V Activate(DG d, V v, int act) {
   switch (act) {
     case LM_ACT_RELU:
       return hn::Max(v, hn::Zero(d));
-    case LM_ACT_SIGMOID: {
-      const auto one = hn::Set(d, 1.0f);
-      return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(v))));
-    }
+    case LM_ACT_SIGMOID:
+      return FastSigmoid(d, v);
     case LM_ACT_TANH:
-      return hn::Tanh(d, v);
+      return FastTanh(d, v);
     default:
       return v;
   }

@@ -9,6 +9,7 @@
 #include "hwy/foreach_target.h"  // must come before highway.h
 #include "hwy/highway.h"
 #include "hwy/contrib/math/math-inl.h"
+#include "simd/fastmath-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace loom {
@@ -16,23 +17,17 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 using DL = hn::ScalableTag<float>;
 
-template <class V>
-HWY_INLINE V Sigmoid(DL d, V z) {
-  const auto one = hn::Set(d, 1.0f);
-  return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(z))));
-}
-
 // Lanes [j, j + N) of one step; the arrays are those of the whole row (u apart).
 HWY_INLINE void CellAt(DL d, float* g, const float* cp, float* cn, float* hn_, size_t u, size_t j) {
-  const auto i = Sigmoid(d, hn::LoadU(d, g + j)), f = Sigmoid(d, hn::LoadU(d, g + u + j));
-  const auto gg = hn::Tanh(d, hn::LoadU(d, g + 2 * u + j)), o = Sigmoid(d, hn::LoadU(d, g + 3 * u + j));
+  const auto i = FastSigmoid(d, hn::LoadU(d, g + j)), f = FastSigmoid(d, hn::LoadU(d, g + u + j));
+  const auto gg = FastTanh(d, hn::LoadU(d, g + 2 * u + j)), o = FastSigmoid(d, hn::LoadU(d, g + 3 * u + j));
   hn::StoreU(i, d, g + j);
   hn::StoreU(f, d, g + u + j);
   hn::StoreU(gg, d, g + 2 * u + j);
   hn::StoreU(o, d, g + 3 * u + j);
   const auto c = hn::MulAdd(f, hn::LoadU(d, cp + j), hn::Mul(i, gg));
   hn::StoreU(c, d, cn + j);
-  hn::StoreU(hn::Mul(o, hn::Tanh(d, c)), d, hn_ + j);
+  hn::StoreU(hn::Mul(o, FastTanh(d, c)), d, hn_ + j);
 }
 
 HWY_INLINE void GradAt(DL d, const float* g, const float* cp, const float* cn, const float* dh,
@@ -40,7 +35,7 @@ HWY_INLINE void GradAt(DL d, const float* g, const float* cp, const float* cn, c
   const auto one = hn::Set(d, 1.0f);
   const auto i = hn::LoadU(d, g + j), f = hn::LoadU(d, g + u + j);
   const auto gg = hn::LoadU(d, g + 2 * u + j), o = hn::LoadU(d, g + 3 * u + j);
-  const auto th = hn::Tanh(d, hn::LoadU(d, cn + j)), vdh = hn::LoadU(d, dh + j);
+  const auto th = FastTanh(d, hn::LoadU(d, cn + j)), vdh = hn::LoadU(d, dh + j);
   const auto dcj = hn::MulAdd(hn::Mul(vdh, o), hn::NegMulAdd(th, th, one), hn::LoadU(d, dc + j));
   hn::StoreU(hn::Mul(hn::Mul(dcj, gg), hn::Mul(i, hn::Sub(one, i))), d, dz + j);
   hn::StoreU(hn::Mul(hn::Mul(dcj, hn::LoadU(d, cp + j)), hn::Mul(f, hn::Sub(one, f))), d, dz + u + j);
