@@ -50,29 +50,27 @@ static const float *gru_hp_rows(const gru_state *s, int64_t step, size_t *ld) {
   return lm_rnn_prev_row(&s->mk, s->h, 0, step, 2);
 }
 
-/* One step with the fused kernels: the recurrent GEMM(s), gates, update. */
+/* One step with the fused kernels: the recurrent GEMM(s), then gates and update (one
+ * pass with reset_after; without it (r h) . U_h comes between them). */
 static int gru_fused_step(gru_state *s, const float *uk, const float *brec, float *rec, int64_t step) {
   const int64_t T = s->t, U = s->u, G = 3 * U;
   const size_t B = (size_t)s->b, Us = (size_t)U, lda = (size_t)(T * G), ldh = (size_t)((T + 1) * U);
-  float *a = s->a + step * G, *rh = s->rh + step * U;
+  float *a = s->a + step * G, *rh = s->rh + step * U, *hn = s->h + (step + 1) * U;
   const float *hp = s->h + step * U;
   if (s->cfg.reset_after) {
     int st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 0, 3, brec, 0.0f, rec, (size_t)G);
-    if (st) return st;
-    lm_k_gru_gates(B, Us, true, a, lda, rec, (size_t)G, NULL, 0, rh, (size_t)(T * U));
-  } else {
-    int st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 0, 2, NULL, 0.0f, rec, (size_t)G);
-    if (!st && s->mk.drop) st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 2, 3, NULL, 0.0f, rec + 2 * U, (size_t)G);
-    if (st) return st;
-    size_t ldd;
-    const float *hd = gru_hp_rows(s, step, &ldd);
-    lm_k_gru_gates(B, Us, false, a, lda, rec, (size_t)G, hd, ldd, rh, (size_t)(T * U));
-    st = lm_sgemm(false, false, B, Us, Us, 1.0f, rh, (size_t)(T * U), uk + 2 * U, (size_t)G, 1.0f, a + 2 * U, lda,
-                  NULL);
-    if (st) return st;
+    if (!st) lm_k_gru_step(B, Us, a, lda, rec, (size_t)G, hp, ldh, rh, (size_t)(T * U), hn, ldh);
+    return st;
   }
-  lm_k_gru_update(B, Us, a, lda, hp, ldh, s->h + (step + 1) * U, ldh);
-  return LOOM_OK;
+  int st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 0, 2, NULL, 0.0f, rec, (size_t)G);
+  if (!st && s->mk.drop) st = lm_rnn_rec_forward(&s->mk, s->h, step, uk, 2, 3, NULL, 0.0f, rec + 2 * U, (size_t)G);
+  if (st) return st;
+  size_t ldd;
+  const float *hd = gru_hp_rows(s, step, &ldd);
+  lm_k_gru_gates(B, Us, false, a, lda, rec, (size_t)G, hd, ldd, rh, (size_t)(T * U));
+  st = lm_sgemm(false, false, B, Us, Us, 1.0f, rh, (size_t)(T * U), uk + 2 * U, (size_t)G, 1.0f, a + 2 * U, lda, NULL);
+  if (!st) lm_k_gru_update(B, Us, a, lda, hp, ldh, hn, ldh);
+  return st;
 }
 
 static int gru_forward_steps(loom_ctx *cx, gru_state *s, const loom_tensor *u, const float *brec) {

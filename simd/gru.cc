@@ -11,6 +11,7 @@
 #include "hwy/highway.h"
 #include "hwy/cache_control.h"
 #include "hwy/contrib/math/math-inl.h"
+#include "simd/fastmath-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace loom {
@@ -19,12 +20,6 @@ namespace hn = hwy::HWY_NAMESPACE;
 using DG = hn::ScalableTag<float>;
 
 #define LM_GRU_TAIL (HWY_MAX_BYTES / sizeof(float))
-
-template <class V>
-HWY_INLINE V GruSigmoid(DG d, V z) {
-  const auto one = hn::Set(d, 1.0f);
-  return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(z))));
-}
 
 // One array of a step: row b at p + b ld, `blocks` blocks of u floats; `out`: written;
 // pf: the row pf floats away is prefetched (a hint, never read): the caller keeps each
@@ -79,8 +74,8 @@ void GruGatesImpl(size_t batch, size_t u, bool reset_after, float* a, size_t lda
                          {rh, ldrh, 1, true}};
   ForRows(batch, u, arr, [reset_after](DG d, float* const* p, size_t w, size_t j) {
     float *ra = p[0], *rr = p[1];
-    const auto z = GruSigmoid(d, hn::Add(hn::LoadU(d, ra + j), hn::LoadU(d, rr + j)));
-    const auto r = GruSigmoid(d, hn::Add(hn::LoadU(d, ra + w + j), hn::LoadU(d, rr + w + j)));
+    const auto z = FastSigmoid(d, hn::Add(hn::LoadU(d, ra + j), hn::LoadU(d, rr + j)));
+    const auto r = FastSigmoid(d, hn::Add(hn::LoadU(d, ra + w + j), hn::LoadU(d, rr + w + j)));
     hn::StoreU(z, d, ra + j);
     hn::StoreU(r, d, ra + w + j);
     if (reset_after) {  // hh's pre-activation += r (h U_h + b'_h), kept for backward
@@ -97,9 +92,32 @@ void GruUpdateImpl(size_t batch, size_t u, float* a, size_t lda, const float* hp
                    size_t ldhn) {
   const RowArr arr[3] = {{a, lda, 3, true}, {const_cast<float*>(hp), ldhp, 1, false}, {hn_, ldhn, 1, true}};
   ForRows(batch, u, arr, [](DG d, float* const* p, size_t w, size_t j) {
-    const auto hh = hn::Tanh(d, hn::LoadU(d, p[0] + 2 * w + j)), z = hn::LoadU(d, p[0] + j);
+    const auto hh = FastTanh(d, hn::LoadU(d, p[0] + 2 * w + j)), z = hn::LoadU(d, p[0] + j);
     hn::StoreU(hh, d, p[0] + 2 * w + j);
     hn::StoreU(hn::MulAdd(z, hn::Sub(hn::LoadU(d, p[1] + j), hh), hh), d, p[2] + j);
+  });
+}
+
+// reset_after's gates and update in one pass over the rows: z, r, hh = tanh(a_h + r rh)
+// and h_now, the same arithmetic as GruGatesImpl then GruUpdateImpl.
+void GruStepImpl(size_t batch, size_t u, float* a, size_t lda, const float* rec, size_t ldrec, const float* hp,
+                 size_t ldhp, float* rh, size_t ldrh, float* h_now, size_t ldhn) {
+  const RowArr arr[5] = {{a, lda, 3, true, (ptrdiff_t)(3 * u)},
+                         {const_cast<float*>(rec), ldrec, 3, false},
+                         {const_cast<float*>(hp), ldhp, 1, false},
+                         {rh, ldrh, 1, true},
+                         {h_now, ldhn, 1, true}};
+  ForRows(batch, u, arr, [](DG d, float* const* p, size_t w, size_t j) {
+    float *ra = p[0], *rr = p[1];
+    const auto z = FastSigmoid(d, hn::Add(hn::LoadU(d, ra + j), hn::LoadU(d, rr + j)));
+    const auto r = FastSigmoid(d, hn::Add(hn::LoadU(d, ra + w + j), hn::LoadU(d, rr + w + j)));
+    const auto uh = hn::LoadU(d, rr + 2 * w + j);
+    const auto hh = FastTanh(d, hn::MulAdd(r, uh, hn::LoadU(d, ra + 2 * w + j)));
+    hn::StoreU(z, d, ra + j);
+    hn::StoreU(r, d, ra + w + j);
+    hn::StoreU(hh, d, ra + 2 * w + j);
+    hn::StoreU(uh, d, p[3] + j);
+    hn::StoreU(hn::MulAdd(z, hn::Sub(hn::LoadU(d, p[2] + j), hh), hh), d, p[4] + j);
   });
 }
 
@@ -166,6 +184,7 @@ HWY_AFTER_NAMESPACE();
 namespace loom {
 HWY_EXPORT(GruGatesImpl);
 HWY_EXPORT(GruUpdateImpl);
+HWY_EXPORT(GruStepImpl);
 HWY_EXPORT(GruUpdateGradImpl);
 HWY_EXPORT(GruResetAfterGradImpl);
 HWY_EXPORT(GruResetGradImpl);
@@ -183,6 +202,11 @@ void lm_k_gru_update(size_t batch, size_t u, float* a, size_t lda, const float* 
                      size_t ldhn) {
   lm_simd_init();
   LM_DISPATCH(GruUpdateImpl)(batch, u, a, lda, hp, ldhp, h_now, ldhn);
+}
+void lm_k_gru_step(size_t batch, size_t u, float* a, size_t lda, const float* rec, size_t ldrec, const float* hp,
+                   size_t ldhp, float* rh, size_t ldrh, float* h_now, size_t ldhn) {
+  lm_simd_init();
+  LM_DISPATCH(GruStepImpl)(batch, u, a, lda, rec, ldrec, hp, ldhp, rh, ldrh, h_now, ldhn);
 }
 void lm_k_gru_update_grad(size_t batch, size_t u, const float* a, size_t lda, const float* hp, size_t ldhp,
                           const float* dh, float* dz, size_t lddz, float* dh_prev) {

@@ -107,6 +107,9 @@ void lm_k_gru_gates(size_t batch, size_t u, bool reset_after, float *a, size_t l
                     const float *hp, size_t ldhp, float *rh, size_t ldrh);
 void lm_k_gru_update(size_t batch, size_t u, float *a, size_t lda, const float *hp, size_t ldhp, float *h_now,
                      size_t ldhn);
+/* reset_after's whole step in one pass: gates then update, as the two calls above. */
+void lm_k_gru_step(size_t batch, size_t u, float *a, size_t lda, const float *rec, size_t ldrec, const float *hp,
+                   size_t ldhp, float *rh, size_t ldrh, float *h_now, size_t ldhn);
 /* The update's gradient from dh (all of d loss / d h_now): dz_z and dz_hh (d loss / d
  * pre-activations; dz_r untouched) and dh_prev = dh z. */
 void lm_k_gru_update_grad(size_t batch, size_t u, const float *a, size_t lda, const float *hp, size_t ldhp,

@@ -215,6 +215,38 @@ Test(kernels, special_values) {
   cr_assert(y[0] == 0.0f && y[1] == 100.0f && y[2] == 0.0f);
 }
 
+/* The sigmoid and tanh every kernel shares (simd/fastmath-inl.h), densely over the range
+ * where they are not saturated, against double precision: the bound its header states. */
+Test(kernels, sigmoid_tanh_accuracy) {
+  const size_t n = 400001;
+  float *x = malloc(n * sizeof(float)), *s = malloc(n * sizeof(float)), *t = malloc(n * sizeof(float));
+  for (size_t i = 0; i < n; ++i) x[i] = -20.0f + 1e-4f * (float)i;
+  lm_k_sigmoid(x, s, n);
+  lm_k_tanh(x, t, n);
+  for (size_t i = 0; i < n; ++i) {
+    const double ws = 1.0 / (1.0 + exp(-(double)x[i])), wt = tanh((double)x[i]);
+    cr_assert(fabs(s[i] - ws) <= 3e-7 * ws, "sigmoid(%.9g) = %.9g, want %.9g", x[i], s[i], ws);
+    cr_assert(fabs(t[i] - wt) <= 3e-7 * fmax(fabs(wt), 1e-30), "tanh(%.9g) = %.9g, want %.9g", x[i], t[i], wt);
+  }
+  free(x);
+  free(s);
+  free(t);
+}
+
+Test(kernels, sigmoid_tanh_non_finite_and_tiny) {
+  const float x[8] = {NAN, INFINITY, -INFINITY, 1e-30f, -1e-30f, 1e-8f, 0.3f, -0.29999f};
+  float s[8], t[8];
+  lm_k_sigmoid(x, s, 8);
+  lm_k_tanh(x, t, 8);
+  cr_assert(isnan(s[0]) && isnan(t[0]), "NaN must stay NaN: sigmoid %g tanh %g", s[0], t[0]);
+  cr_assert(s[1] == 1.0f && t[1] == 1.0f && s[2] >= 0.0f && s[2] < 1e-37f && t[2] == -1.0f);
+  for (int i = 3; i < 8; ++i) {
+    const double ws = 1.0 / (1.0 + exp(-(double)x[i])), wt = tanh((double)x[i]);
+    cr_assert(fabs(s[i] - ws) <= 3e-7 * ws, "sigmoid(%g) = %.9g, want %.9g", x[i], s[i], ws);
+    cr_assert(fabs(t[i] - wt) <= 3e-7 * fabs(wt), "tanh(%g) = %.9g, want %.9g", x[i], t[i], wt);
+  }
+}
+
 Test(kernels, matmul_reference) {
   /* The reference itself, on a case small enough to write out. */
   const float a[6] = {1, 2, 3, 4, 5, 6};       /* 2x3 */
@@ -298,6 +330,16 @@ Test(kernels, gru_step_and_its_gradient) {
         lm_k_gru_update(B, u, a.k, a.ld, hp.k, hp.ld, hn.k, hn.ld);
         lm_ref_gru_update(B, u, a.r, a.ld, hp.r, hp.ld, hn.r, hn.ld);
         expect_close("gru update a", a.k, a.r, a.n, 0);
+        if (ra) { /* the fused step from the same inputs equals gates then update */
+          gru_arr a2 = gru_arr_new(B, 3 * u, -3, 3, sd + 1), rh2 = gru_arr_new(B, u, -1, 1, sd + 4);
+          gru_arr hn2 = gru_arr_new(B, u, -1, 1, sd + 5);
+          lm_k_gru_step(B, u, a2.k, a2.ld, rec.k, rec.ld, hp.k, hp.ld, rh2.k, rh2.ld, hn2.k, hn2.ld);
+          expect_close("gru step a", a2.k, a.r, a.n, 0);
+          expect_close("gru step rh", rh2.k, rh.r, rh.n, 0);
+          expect_close("gru step h", hn2.k, hn.r, hn.n, 0);
+          gru_arr done[] = {a2, rh2, hn2};
+          for (int i = 0; i < 3; ++i) free(done[i].k), free(done[i].r);
+        }
         /* backward from the reference's activations */
         memcpy(a.k, a.r, a.n * sizeof(float));
         memcpy(rh.k, rh.r, rh.n * sizeof(float));
